@@ -1,0 +1,3 @@
+//! HTTP entrypoints served by axum.
+
+pub mod orders;

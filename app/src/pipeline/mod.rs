@@ -1,0 +1,17 @@
+//! The two functions of the pipeline, written against `aws_lambda_events`
+//! types so that Lambda and the local stack call the very same code.
+
+pub mod ingest;
+pub mod notify;
+
+pub use ingest::Ingest;
+pub use notify::Notify;
+
+/// The text of a caught panic, for the log and the dead letter.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}

@@ -1,0 +1,63 @@
+//! Names and settings of the deployed resources, in one place: the local
+//! stack creates its resources from these, and `infra/` must agree with them.
+
+use std::time::Duration;
+
+/// Environment variables the functions read (the template sets each one).
+pub mod env {
+    pub const ORDERS_TABLE: &str = "ORDERS_TABLE";
+    pub const ORDER_QUEUE_URL: &str = "ORDER_QUEUE_URL";
+    pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
+    pub const ORDER_TOPIC_ARN: &str = "ORDER_TOPIC_ARN";
+}
+
+/// Reads a required environment variable, saying which one is missing.
+pub fn required_env(name: &str) -> Result<String, MissingSetting> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| MissingSetting(name.to_owned()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "environment variable {0} is not set: the deployment template (or the local stack) must set it"
+)]
+pub struct MissingSetting(pub String);
+
+/// How long ingest may run on one batch.
+pub const INGEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// At least six times ingest's timeout, as AWS advises for SQS event sources.
+pub const QUEUE_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(6 * 30);
+/// Deliveries before SQS moves a message to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+pub const QUEUE_RETENTION: Duration = Duration::from_secs(4 * 24 * 3600);
+/// Dead letters wait longer than orders, for ops to look at them.
+pub const DEAD_LETTER_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+pub const INGEST_BATCH_SIZE: i32 = 10;
+pub const NOTIFY_BATCH_SIZE: usize = 100;
+/// Attempts at one stream batch before it goes to notify's on-failure queue.
+pub const NOTIFY_MAX_RETRY_ATTEMPTS: u32 = 10;
+
+/// The names of one deployment's resources. On AWS the template names them;
+/// locally (and in tests) they derive from a prefix so stacks never collide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceNames {
+    pub table: String,
+    pub queue: String,
+    pub dead_letter_queue: String,
+    pub topic: String,
+    pub notify_failures_queue: String,
+}
+
+impl ResourceNames {
+    pub fn with_prefix(prefix: &str) -> Self {
+        Self {
+            table: format!("{prefix}-orders"),
+            queue: format!("{prefix}-orders"),
+            dead_letter_queue: format!("{prefix}-orders-dlq"),
+            topic: format!("{prefix}-order-emails"),
+            notify_failures_queue: format!("{prefix}-notify-failures"),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Persistence: the DynamoDB table behind the orders.
+
+pub mod orders;
+
+pub use orders::{Insert, OrderItem, OrderStore, StoreError};
