@@ -29,6 +29,8 @@ pub struct StackOptions {
     pub notification_email: Option<String>,
     /// Print each notification to standard output as an email.
     pub print_emails: bool,
+    /// Run ingest and notify; off, accepted orders stay on the queue.
+    pub run_pipeline: bool,
 }
 
 pub struct LocalStack {
@@ -102,10 +104,12 @@ impl LocalStack {
                     tracing::error!(%error, "the order API stopped");
                 }
             }),
-            tokio::spawn(sqs_trigger.run()),
-            tokio::spawn(stream_trigger.run()),
             tokio::spawn(mailbox.run()),
         ];
+        if options.run_pipeline {
+            stack.tasks.push(tokio::spawn(sqs_trigger.run()));
+            stack.tasks.push(tokio::spawn(stream_trigger.run()));
+        }
         Ok(stack)
     }
 

@@ -52,6 +52,7 @@ fn options() -> anyhow::Result<StackOptions> {
             std::env::var("NOTIFICATION_EMAIL").unwrap_or_else(|_| "orders@example.com".to_owned()),
         ),
         print_emails: true,
+        run_pipeline: true,
     })
 }
 
