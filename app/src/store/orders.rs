@@ -1,6 +1,8 @@
 //! Orders in DynamoDB: one item an order, written once, updated once when
 //! the notification went out. Access patterns and keys: `docs/data-model.md`.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -179,6 +181,14 @@ impl OrderItem {
             })?;
         order_item.into_order().map(Some)
     }
+}
+
+/// The DynamoDB item an order is stored as.
+pub fn to_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(OrderItem::from_order(order)).map_err(|error| StoreError::Corrupt {
+        key: partition_key(&order.id),
+        reason: error.to_string(),
+    })
 }
 
 /// The orders table.
