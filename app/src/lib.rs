@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod aws;
+pub mod dashboard;
 pub mod domain;
 pub mod local;
 pub mod pipeline;
@@ -11,3 +12,4 @@ pub mod settings;
 pub mod store;
 pub mod telemetry;
 pub mod topic;
+pub mod ui;

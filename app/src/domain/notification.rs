@@ -143,11 +143,13 @@ mod tests {
         if let Some(address) = address {
             body["shippingAddress"] = address;
         }
+        let at = DateTime::parse_from_rfc3339("2026-11-24T10:30:00Z")
+            .unwrap()
+            .to_utc();
         Order::accept(
             OrderId::parse("order-0001").unwrap(),
-            DateTime::parse_from_rfc3339("2026-11-24T10:30:00Z")
-                .unwrap()
-                .to_utc(),
+            at,
+            at,
             OrderRequest::from_json(&body).unwrap(),
         )
     }

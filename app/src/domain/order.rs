@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -96,7 +96,10 @@ pub struct Notified {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     pub id: OrderId,
+    /// When the API accepted the request.
     pub created_at: DateTime<Utc>,
+    /// When ingest wrote it to the table.
+    pub stored_at: DateTime<Utc>,
     pub customer: Customer,
     pub items: Vec<LineItem>,
     pub currency: Currency,
@@ -110,7 +113,13 @@ pub struct Order {
 
 impl Order {
     /// The order a valid request becomes once the shop accepted it.
-    pub fn accept(id: OrderId, received_at: DateTime<Utc>, request: OrderRequest) -> Self {
+    /// Times are kept to the millisecond, as they are stored.
+    pub fn accept(
+        id: OrderId,
+        received_at: DateTime<Utc>,
+        stored_at: DateTime<Utc>,
+        request: OrderRequest,
+    ) -> Self {
         let request_hash = fingerprint(&request);
         let total = request.total();
         let OrderRequest {
@@ -121,7 +130,8 @@ impl Order {
         } = request;
         Self {
             id,
-            created_at: received_at,
+            created_at: received_at.trunc_subsecs(3),
+            stored_at: stored_at.trunc_subsecs(3),
             customer,
             items,
             currency,
@@ -193,7 +203,7 @@ mod tests {
 
     #[test]
     fn accepting_computes_the_total_and_starts_stored() {
-        let order = Order::accept(OrderId::generate(), Utc::now(), request(3));
+        let order = Order::accept(OrderId::generate(), Utc::now(), Utc::now(), request(3));
         assert_eq!(order.total.get(), 3 * 1299);
         assert_eq!(order.status(), OrderStatus::Stored);
         assert_eq!(order.unit_count(), 3);
@@ -203,9 +213,9 @@ mod tests {
     #[test]
     fn the_fingerprint_tells_same_from_different_requests() {
         let id = OrderId::generate();
-        let a = Order::accept(id.clone(), Utc::now(), request(1));
-        let b = Order::accept(id.clone(), Utc::now(), request(1));
-        let c = Order::accept(id, Utc::now(), request(2));
+        let a = Order::accept(id.clone(), Utc::now(), Utc::now(), request(1));
+        let b = Order::accept(id.clone(), Utc::now(), Utc::now(), request(1));
+        let c = Order::accept(id, Utc::now(), Utc::now(), request(2));
         assert_eq!(a.request_hash, b.request_hash);
         assert_ne!(a.request_hash, c.request_hash);
     }

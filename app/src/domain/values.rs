@@ -323,8 +323,43 @@ impl MinorUnits {
         }
     }
 
+    /// Any amount, such as a total: only unit prices have an upper limit.
+    pub const fn from_minor(value: u64) -> Self {
+        Self(value)
+    }
+
     pub const fn get(self) -> u64 {
         self.0
+    }
+
+    /// Reads an amount typed in major units (`50`, `49.90`) for a currency.
+    pub fn parse_major(text: &str, currency: Currency) -> Result<Self, Invalid> {
+        let refuse = || {
+            invalid(format!(
+                "must be an amount like 49.90 in {}",
+                currency.code()
+            ))
+        };
+        let text = text.trim().replace(',', "");
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        let digits = currency.minor_digits() as usize;
+        let numeric = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !numeric(whole) || !numeric(fraction) || fraction.len() > digits {
+            return Err(refuse());
+        }
+        let whole: u64 = whole.parse().map_err(|_| refuse())?;
+        let fraction: u64 = if fraction.is_empty() {
+            0
+        } else {
+            format!("{fraction:0<digits$}")
+                .parse()
+                .map_err(|_| refuse())?
+        };
+        whole
+            .checked_mul(10u64.pow(digits as u32))
+            .and_then(|minor| minor.checked_add(fraction))
+            .map(Self)
+            .ok_or_else(refuse)
     }
 
     /// `unit × quantity`; cannot overflow within the validated limits.
@@ -458,6 +493,32 @@ mod tests {
         assert_eq!(MinorUnits(5).format(Currency::Eur), "EUR 0.05");
         assert_eq!(MinorUnits(1_234_567).format(Currency::Jpy), "JPY 1,234,567");
         assert_eq!(MinorUnits(0).format(Currency::Usd), "USD 0.00");
+    }
+
+    #[test]
+    fn amounts_typed_in_major_units() {
+        assert_eq!(
+            MinorUnits::parse_major("50", Currency::Usd),
+            Ok(MinorUnits(5000))
+        );
+        assert_eq!(
+            MinorUnits::parse_major(" 49.9 ", Currency::Usd),
+            Ok(MinorUnits(4990))
+        );
+        assert_eq!(
+            MinorUnits::parse_major("1,250.05", Currency::Eur),
+            Ok(MinorUnits(125_005))
+        );
+        assert_eq!(
+            MinorUnits::parse_major("300", Currency::Jpy),
+            Ok(MinorUnits(300))
+        );
+        for bad in ["", "abc", "1.234", "-5", "1.2.3", ".5"] {
+            assert!(
+                MinorUnits::parse_major(bad, Currency::Usd).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

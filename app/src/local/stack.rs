@@ -1,4 +1,5 @@
-//! One running stack: resources in the emulator, the order API on a port,
+//! One running stack: resources in the emulator, the order API and the
+//! dashboard on one port,
 //! ingest and notify fed by their triggers, and the local mailbox.
 
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::api;
 use crate::aws::Clients;
+use crate::dashboard::{Dashboard, DashboardResources};
 use crate::local::mailbox::{DeliveredEmail, Mailbox};
 use crate::local::provision::{Resources, provision};
 use crate::local::sqs_trigger::SqsTrigger;
@@ -18,6 +20,7 @@ use crate::queue::{DeadLetterQueue, OrderQueue};
 use crate::settings::ResourceNames;
 use crate::store::OrderStore;
 use crate::topic::OrderTopic;
+use crate::ui;
 
 #[derive(Debug, Clone)]
 pub struct StackOptions {
@@ -75,8 +78,18 @@ impl LocalStack {
                 )
             })?;
         let api_url = format!("http://{}", listener.local_addr()?);
+        let dashboard = Dashboard::new(
+            &clients,
+            DashboardResources {
+                table: resources.names.table.clone(),
+                order_queue_url: resources.queue_url.clone(),
+                dead_letter_queue_url: resources.dead_letter_queue_url.clone(),
+                topic_arn: resources.topic_arn.clone(),
+            },
+        );
         let router =
-            api::orders::router(OrderQueue::new(clients.sqs.clone(), &resources.queue_url));
+            api::orders::router(OrderQueue::new(clients.sqs.clone(), &resources.queue_url))
+                .merge(ui::router(dashboard));
 
         let mut stack = Self {
             clients,

@@ -63,6 +63,7 @@ pub fn read_message(message: &SqsMessage, now: DateTime<Utc>) -> Result<Order, P
     Ok(Order::accept(
         id,
         received_at(message).unwrap_or(now),
+        now,
         request,
     ))
 }

@@ -168,7 +168,7 @@ mod tests {
     fn order_image() -> serde_json::Value {
         json!({
             "pk": {"S": "ORDER#order-0001"}, "sk": {"S": "ORDER"},
-            "orderId": {"S": "order-0001"}, "createdAt": {"S": "2026-11-24T10:00:00.000Z"},
+            "orderId": {"S": "order-0001"}, "createdAt": {"S": "2026-11-24T10:00:00.000Z"}, "storedAt": {"S": "2026-11-24T10:00:00.050Z"},
             "orderDay": {"S": "2026-11-24"}, "status": {"S": "stored"}, "statusDay": {"S": "stored#2026-11-24"},
             "customer": {"M": {"name": {"S": "Ana"}, "email": {"S": "ana@example.com"}}},
             "customerEmail": {"S": "ana@example.com"},

@@ -2,4 +2,7 @@
 
 pub mod orders;
 
-pub use orders::{Insert, OrderItem, OrderStore, StoreError};
+pub use orders::{
+    Cursor, Insert, ListQuery, Listing, MAX_RANGE_DAYS, OrderItem, OrderPage, OrderStore,
+    StoreError,
+};

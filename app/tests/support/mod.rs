@@ -119,3 +119,62 @@ pub async fn queue_depth(stack: &LocalStack, queue_url: &str) -> usize {
     })
     .sum()
 }
+
+/// A browser without JavaScript: posts forms, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Posts a form as a browser does; returns the redirect target and the
+/// flash cookie it set.
+pub async fn submit(stack: &LocalStack, action: &str, fields: &[(&str, &str)]) -> (String, String) {
+    let response = browser()
+        .post(format!("{}{action}", stack.api_url))
+        .header("Accept", "text/html")
+        .header("Referer", format!("{}/", stack.api_url))
+        .form(fields)
+        .send()
+        .await
+        .expect("the dashboard answers");
+    assert_eq!(response.status().as_u16(), 302, "a form post redirects");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let cookie = header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    (header("location"), cookie)
+}
+
+/// Gets a page (with a cookie, if given); returns the status and the HTML.
+pub async fn page(stack: &LocalStack, path: &str, cookie: Option<&str>) -> (u16, String) {
+    let mut request = browser().get(format!("{}{path}", stack.api_url));
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    let response = request.send().await.expect("the dashboard answers");
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+/// Submits a form and returns the flash message the next page shows.
+pub async fn submit_and_read(stack: &LocalStack, action: &str, fields: &[(&str, &str)]) -> String {
+    let (location, cookie) = submit(stack, action, fields).await;
+    let (_, html) = page(stack, &location, Some(&cookie)).await;
+    let start = html.find("class=\"flash").expect("a flash message");
+    let text = &html[start..];
+    let text = &text[text.find('>').unwrap() + 1..];
+    text[..text.find("</p>").unwrap()].to_owned()
+}

@@ -1,6 +1,10 @@
 //! Orders in DynamoDB: one item an order, written once, updated once when
 //! the notification went out. Access patterns and keys: `docs/data-model.md`.
 
+mod listing;
+
+pub use listing::{Cursor, Direction, ListQuery, Listing, MAX_RANGE_DAYS, OrderPage};
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -74,6 +78,7 @@ pub struct OrderItem {
     sk: String,
     order_id: OrderId,
     created_at: String,
+    stored_at: String,
     order_day: String,
     status: OrderStatus,
     status_day: String,
@@ -119,6 +124,7 @@ impl OrderItem {
             sk: schema::ORDER_SORT_KEY.to_owned(),
             order_id: order.id.clone(),
             created_at: timestamp(order.created_at),
+            stored_at: timestamp(order.stored_at),
             order_day: day_of(order.created_at),
             status: order.status(),
             status_day: status_day(order.status(), order.created_at),
@@ -136,6 +142,7 @@ impl OrderItem {
 
     pub fn into_order(self) -> Result<Order, StoreError> {
         let created_at = parse_time(&self.pk, &self.created_at)?;
+        let stored_at = parse_time(&self.pk, &self.stored_at)?;
         let notified = match (self.notified_at, self.sns_message_id) {
             (Some(at), Some(message_id)) => Some(Notified {
                 at: parse_time(&self.pk, &at)?,
@@ -146,6 +153,7 @@ impl OrderItem {
         Ok(Order {
             id: self.order_id,
             created_at,
+            stored_at,
             customer: self.customer,
             items: self.items,
             currency: self.currency,
@@ -335,7 +343,7 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-24T23:59:59.250Z")
             .unwrap()
             .to_utc();
-        Order::accept(OrderId::parse("order-0001").unwrap(), at, request)
+        Order::accept(OrderId::parse("order-0001").unwrap(), at, at, request)
     }
 
     #[test]

@@ -1,0 +1,19 @@
+//! One module a page, each with its loader (AWS calls) apart from its view
+//! (pure rendering of loaded data), so views render in benchmarks and tests
+//! without AWS.
+
+pub mod dead_letters;
+pub mod order;
+pub mod orders;
+pub mod overview;
+pub mod queues;
+pub mod subscriptions;
+mod widgets;
+
+pub use dead_letters::DeadLettersPage;
+pub use order::OrderPage;
+pub use orders::OrdersPage;
+pub use overview::OverviewPage;
+pub use queues::QueuesPage;
+pub use subscriptions::SubscriptionsPage;
+pub use widgets::NotFound;

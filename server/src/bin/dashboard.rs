@@ -1,0 +1,13 @@
+//! The dashboard Lambda function, behind a function URL: the same axum
+//! router that `cargo run` serves locally.
+
+use app::aws::Clients;
+use app::dashboard::{Dashboard, DashboardResources};
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    app::telemetry::init();
+    let dashboard = Dashboard::new(&Clients::from_env().await, DashboardResources::from_env()?);
+    lambda_http::run(app::ui::router(dashboard)).await
+}
