@@ -3,20 +3,35 @@
 
 use std::time::Duration;
 
-/// Environment variables the functions read (the template sets each one).
+/// Environment variables the functions read, and which function reads
+/// which: `infra/template.yaml` must set each (a test checks it).
 pub mod env {
     pub const ORDERS_TABLE: &str = "ORDERS_TABLE";
     pub const ORDER_QUEUE_URL: &str = "ORDER_QUEUE_URL";
     pub const DEAD_LETTER_QUEUE_URL: &str = "DEAD_LETTER_QUEUE_URL";
     pub const ORDER_TOPIC_ARN: &str = "ORDER_TOPIC_ARN";
+
+    pub const INGEST: [&str; 2] = [ORDERS_TABLE, DEAD_LETTER_QUEUE_URL];
+    pub const NOTIFY: [&str; 2] = [ORDERS_TABLE, ORDER_TOPIC_ARN];
+    pub const DASHBOARD: [&str; 4] = [
+        ORDERS_TABLE,
+        ORDER_QUEUE_URL,
+        DEAD_LETTER_QUEUE_URL,
+        ORDER_TOPIC_ARN,
+    ];
 }
 
-/// Reads a required environment variable, saying which one is missing.
-pub fn required_env(name: &str) -> Result<String, MissingSetting> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .ok_or_else(|| MissingSetting(name.to_owned()))
+/// Reads the named environment variables, in order, saying which is missing.
+pub fn read_env<const N: usize>(names: [&str; N]) -> Result<[String; N], MissingSetting> {
+    let mut values = Vec::with_capacity(N);
+    for name in names {
+        let value = std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+            .ok_or_else(|| MissingSetting(name.to_owned()))?;
+        values.push(value);
+    }
+    Ok(values.try_into().expect("one value a name"))
 }
 
 #[derive(Debug, thiserror::Error)]

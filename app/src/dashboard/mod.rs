@@ -7,7 +7,7 @@ pub mod queues;
 pub mod subscriptions;
 
 use crate::aws::Clients;
-use crate::settings::{MissingSetting, env, required_env};
+use crate::settings::{MissingSetting, env, read_env};
 use crate::store::OrderStore;
 use crate::topic::OrderTopic;
 
@@ -39,11 +39,12 @@ pub struct DashboardResources {
 
 impl DashboardResources {
     pub fn from_env() -> Result<Self, MissingSetting> {
+        let [table, order_queue_url, dead_letter_queue_url, topic_arn] = read_env(env::DASHBOARD)?;
         Ok(Self {
-            table: required_env(env::ORDERS_TABLE)?,
-            order_queue_url: required_env(env::ORDER_QUEUE_URL)?,
-            dead_letter_queue_url: required_env(env::DEAD_LETTER_QUEUE_URL)?,
-            topic_arn: required_env(env::ORDER_TOPIC_ARN)?,
+            table,
+            order_queue_url,
+            dead_letter_queue_url,
+            topic_arn,
         })
     }
 }

@@ -19,7 +19,7 @@ use futures::{FutureExt, StreamExt, stream};
 use crate::aws::Clients;
 use crate::domain::{Order, OrderId, OrderRequest};
 use crate::queue::{DeadLetterQueue, attributes};
-use crate::settings::{MissingSetting, env, required_env};
+use crate::settings::{MissingSetting, env, read_env};
 use crate::store::{Insert, OrderStore};
 
 /// Messages of one batch handled at once.
@@ -94,12 +94,10 @@ impl Ingest {
 
     /// The function as deployed: table and DLQ from the environment.
     pub fn from_env(clients: &Clients) -> Result<Self, MissingSetting> {
+        let [table, dead_letter_queue_url] = read_env(env::INGEST)?;
         Ok(Self::new(
-            OrderStore::new(clients.dynamodb.clone(), required_env(env::ORDERS_TABLE)?),
-            DeadLetterQueue::new(
-                clients.sqs.clone(),
-                required_env(env::DEAD_LETTER_QUEUE_URL)?,
-            ),
+            OrderStore::new(clients.dynamodb.clone(), table),
+            DeadLetterQueue::new(clients.sqs.clone(), dead_letter_queue_url),
         ))
     }
 

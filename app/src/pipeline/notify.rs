@@ -16,7 +16,7 @@ use futures::{FutureExt, StreamExt, stream};
 
 use crate::aws::Clients;
 use crate::domain::{Notified, Order, OrderEmail, OrderId};
-use crate::settings::{MissingSetting, env, required_env};
+use crate::settings::{MissingSetting, env, read_env};
 use crate::store::{OrderItem, OrderStore, StoreError};
 use crate::topic::OrderTopic;
 
@@ -67,9 +67,10 @@ impl Notify {
 
     /// The function as deployed: table and topic from the environment.
     pub fn from_env(clients: &Clients) -> Result<Self, MissingSetting> {
+        let [table, topic_arn] = read_env(env::NOTIFY)?;
         Ok(Self::new(
-            OrderStore::new(clients.dynamodb.clone(), required_env(env::ORDERS_TABLE)?),
-            OrderTopic::new(clients.sns.clone(), required_env(env::ORDER_TOPIC_ARN)?),
+            OrderStore::new(clients.dynamodb.clone(), table),
+            OrderTopic::new(clients.sns.clone(), topic_arn),
         ))
     }
 

@@ -1,4 +1,5 @@
-//! `cargo run`: the whole stack on this machine, on moto.
+//! `cargo run`: the whole stack on this machine, on moto: the order API,
+//! ingest, notify and the dashboard.
 //!
 //! Options: `--demo N` posts N demo orders once the stack is up.
 //! Environment: `PORT` (default 3000), `NOTIFICATION_EMAIL` (default
@@ -66,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
     let names = &stack.resources.names;
     println!(
         "\nThe order backbone is running on this machine.\n\n  \
+         Dashboard   {api}/\n  \
          Order API   POST {api}/orders\n  \
          AWS (moto)  {moto}  table {table}, queue {queue} (DLQ {dlq}), topic {topic}\n  \
          Emails      printed here as sent to {email}\n\n\
