@@ -14,13 +14,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use app::domain::{OrderId, OrderStatus};
 use app::local::LocalStack;
 use app::queue::attributes;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use support::{eventually, order_body, stack};
+use support::{notified_order, order_body, stack};
 
 struct Chromedriver(Child);
 
@@ -112,6 +111,16 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+async fn click(client: &Client, xpath: &str) {
+    client
+        .find(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|error| panic!("no element at {xpath}: {error}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Waits for the page after a form post to show a flash message saying `expected`.
 async fn expect_flash(client: &Client, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -183,32 +192,12 @@ async fn walk_through(stack: &LocalStack, client: &Client, mode: &str) {
         .send_keys(&address)
         .await
         .unwrap();
-    client
-        .find(Locator::XPath("//button[text()='Subscribe']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "//button[text()='Subscribe']").await;
     expect_flash(client, &format!("Subscribed {address}")).await;
     screenshot(client, &format!("{mode}-subscribed")).await;
     let row = format!("//tr[td[text()='{address}']]");
-    client
-        .find(Locator::XPath(&format!("{row}//summary")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::XPath(&format!(
-            "{row}//button[text()='Yes, remove']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, &format!("{row}//summary")).await;
+    click(client, &format!("{row}//button[text()='Yes, remove']")).await;
     expect_flash(client, &format!("{address} no longer gets order emails")).await;
     assert!(
         client.find(Locator::XPath(&row)).await.is_err(),
@@ -218,45 +207,13 @@ async fn walk_through(stack: &LocalStack, client: &Client, mode: &str) {
     // Redrive the dead letter.
     client.goto(&url("/dead-letters")).await.unwrap();
     let letter = format!("//tr[.//a[text()='{order_id}']]");
-    client
-        .find(Locator::XPath(&format!(
-            "{letter}//input[@type='checkbox']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::XPath("//summary[text()='Redrive selected…']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::XPath("//button[text()='Yes, redrive selected']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, &format!("{letter}//input[@type='checkbox']")).await;
+    click(client, "//summary[text()='Redrive selected…']").await;
+    click(client, "//button[text()='Yes, redrive selected']").await;
     expect_flash(client, "Sent back to the order queue: 1 dead letter").await;
     screenshot(client, &format!("{mode}-redriven")).await;
-    let orders = stack.orders();
-    let id = OrderId::parse(order_id).unwrap();
-    eventually(
-        "the redriven order to be notified",
-        Duration::from_secs(30),
-        || async {
-            orders
-                .get(&id)
-                .await
-                .unwrap()
-                .filter(|o| o.status() == OrderStatus::Notified)
-        },
-    )
-    .await;
+    notified_order(stack, &order_id).await;
+    let id = order_id;
     client.goto(&url(&format!("/orders/{id}"))).await.unwrap();
     screenshot(client, &format!("{mode}-order")).await;
 }

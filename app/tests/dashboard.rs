@@ -3,30 +3,14 @@
 
 mod support;
 
-use std::time::Duration;
-
-use app::domain::{OrderId, OrderStatus};
+use app::domain::OrderId;
 use app::local::{LocalStack, demo};
 use app::queue::attributes;
 use aws_sdk_sqs::types::MessageAttributeValue;
-use support::{eventually, order_body, page, post_order, queue_depth, stack, submit_and_read};
-
-const PIPELINE: Duration = Duration::from_secs(30);
-
-async fn wait_until_notified(stack: &LocalStack, ids: &[String]) {
-    let orders = stack.orders();
-    for id in ids {
-        let id = OrderId::parse(id.clone()).unwrap();
-        eventually("orders to be notified", PIPELINE, || async {
-            orders
-                .get(&id)
-                .await
-                .unwrap()
-                .filter(|o| o.status() == OrderStatus::Notified)
-        })
-        .await;
-    }
-}
+use support::{
+    PIPELINE, eventually, notified_order, order_body, page, post_order, queue_depth, stack,
+    submit_and_read,
+};
 
 fn rows(html: &str) -> usize {
     html.matches("<tr><td><time").count()
@@ -42,7 +26,9 @@ fn link(html: &str, rel: &str) -> Option<String> {
 async fn orders_are_listed_paged_filtered_and_shown() {
     let stack = stack(true).await;
     let ids = demo::post(&stack.api_url, 30).await.unwrap();
-    wait_until_notified(&stack, &ids).await;
+    for id in &ids {
+        notified_order(&stack, id).await;
+    }
 
     let (status, first) = page(&stack, "/orders", None).await;
     assert_eq!(status, 200);
@@ -190,7 +176,7 @@ async fn dead_letters_are_inspected_redriven_and_deleted() {
         flash.contains("Sent back to the order queue: 1 dead letter. 2 left"),
         "{flash}"
     );
-    wait_until_notified(&stack, &["redriven-0001".to_owned()]).await;
+    notified_order(&stack, "redriven-0001").await;
 
     let flash = submit_and_read(&stack, "/api/dead-letters/delete", &[("ids[1]", &poison)]).await;
     assert!(flash.contains("Deleted 1 dead letter. 1 left"), "{flash}");
@@ -203,7 +189,7 @@ async fn dead_letters_are_inspected_redriven_and_deleted() {
         flash.contains("Sent back to the order queue: 1 dead letter. 0 left"),
         "{flash}"
     );
-    wait_until_notified(&stack, &["redriven-0002".to_owned()]).await;
+    notified_order(&stack, "redriven-0002").await;
     assert_eq!(
         queue_depth(&stack, &stack.resources.dead_letter_queue_url).await,
         0

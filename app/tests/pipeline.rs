@@ -11,22 +11,7 @@ use app::queue::attributes;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use serde_json::json;
-use support::{eventually, order_body, post_order, queue_depth, stack};
-
-const PIPELINE: Duration = Duration::from_secs(30);
-
-async fn notified_order(stack: &LocalStack, id: &str) -> app::domain::Order {
-    let id = OrderId::parse(id).unwrap();
-    let orders = stack.orders();
-    eventually("the order to be notified", PIPELINE, || async {
-        orders
-            .get(&id)
-            .await
-            .unwrap()
-            .filter(|order| order.status() == OrderStatus::Notified)
-    })
-    .await
-}
+use support::{PIPELINE, eventually, notified_order, order_body, post_order, queue_depth, stack};
 
 fn emails_about(stack: &LocalStack, id: &str) -> usize {
     stack

@@ -101,20 +101,11 @@ impl DeadLetters {
 
     /// Sends the named dead letters back to the order queue.
     pub async fn redrive(&self, message_ids: &[String]) -> Result<Moved, AwsError> {
-        let wanted: HashSet<&str> = message_ids.iter().map(String::as_str).collect();
-        let messages = self
-            .read(MAX_SHOWN, |found| {
-                wanted.iter().all(|id| found.contains(*id))
-            })
-            .await?;
-        let (chosen, others): (Vec<Message>, Vec<Message>) = messages
-            .into_iter()
-            .partition(|m| m.message_id().is_some_and(|id| wanted.contains(id)));
-        self.release(&others).await?;
+        let (chosen, missing) = self.take(message_ids).await?;
         let done = self.move_back(&chosen).await?;
         Ok(Moved {
             done,
-            missing: wanted.len().saturating_sub(chosen.len()),
+            missing,
             remaining: self.count().await?,
         })
     }
@@ -139,6 +130,20 @@ impl DeadLetters {
 
     /// Deletes the named dead letters for good.
     pub async fn delete(&self, message_ids: &[String]) -> Result<Moved, AwsError> {
+        let (chosen, missing) = self.take(message_ids).await?;
+        for message in &chosen {
+            self.delete_one(message).await?;
+        }
+        Ok(Moved {
+            done: chosen.len(),
+            missing,
+            remaining: self.count().await?,
+        })
+    }
+
+    /// Holds the named messages for an action and releases every other one
+    /// read on the way; returns them and how many were not found.
+    async fn take(&self, message_ids: &[String]) -> Result<(Vec<Message>, usize), AwsError> {
         let wanted: HashSet<&str> = message_ids.iter().map(String::as_str).collect();
         let messages = self
             .read(MAX_SHOWN, |found| {
@@ -149,16 +154,8 @@ impl DeadLetters {
             .into_iter()
             .partition(|m| m.message_id().is_some_and(|id| wanted.contains(id)));
         self.release(&others).await?;
-        let mut done = 0;
-        for message in &chosen {
-            self.delete_one(message).await?;
-            done += 1;
-        }
-        Ok(Moved {
-            done,
-            missing: wanted.len().saturating_sub(chosen.len()),
-            remaining: self.count().await?,
-        })
+        let missing = wanted.len().saturating_sub(chosen.len());
+        Ok((chosen, missing))
     }
 
     /// Dead letters waiting, approximately.

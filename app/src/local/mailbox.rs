@@ -9,6 +9,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Deserialize;
 
 use crate::aws::Clients;
+use crate::dashboard::Subscriptions;
 use crate::local::provision::create_queue;
 
 /// One notification as the subscribers received it.
@@ -33,7 +34,7 @@ struct Envelope {
 pub struct Mailbox {
     clients: Clients,
     queue_url: String,
-    topic_arn: String,
+    subscriptions: Subscriptions,
     delivered: Arc<Mutex<Vec<DeliveredEmail>>>,
     print: bool,
 }
@@ -64,7 +65,7 @@ impl Mailbox {
         Ok(Self {
             clients: clients.clone(),
             queue_url,
-            topic_arn: topic_arn.to_owned(),
+            subscriptions: Subscriptions::new(clients.sns.clone(), topic_arn),
             delivered: Arc::default(),
             print,
         })
@@ -125,23 +126,14 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Confirmed email subscribers: who SNS would mail.
     async fn email_subscribers(&self) -> anyhow::Result<Vec<String>> {
-        let mut addresses = Vec::new();
-        let mut pages = self
-            .clients
-            .sns
-            .list_subscriptions_by_topic()
-            .topic_arn(&self.topic_arn)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for subscription in page?.subscriptions.unwrap_or_default() {
-                if subscription.protocol.as_deref() == Some("email") {
-                    addresses.extend(subscription.endpoint);
-                }
-            }
-        }
-        Ok(addresses)
+        let subscriptions = self.subscriptions.list().await?;
+        Ok(subscriptions
+            .into_iter()
+            .filter(|subscription| subscription.arn().is_some())
+            .map(|subscription| subscription.email)
+            .collect())
     }
 }
 

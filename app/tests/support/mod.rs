@@ -62,6 +62,23 @@ where
     }
 }
 
+/// How long the pipeline may take to store and notify an order in tests.
+pub const PIPELINE: Duration = Duration::from_secs(30);
+
+/// Waits until the order is stored and notified; returns it.
+pub async fn notified_order(stack: &LocalStack, id: &str) -> app::domain::Order {
+    let id = app::domain::OrderId::parse(id).expect("an order id");
+    let orders = stack.orders();
+    eventually("the order to be notified", PIPELINE, || async {
+        orders
+            .get(&id)
+            .await
+            .expect("the table answers")
+            .filter(|order| order.status() == app::domain::OrderStatus::Notified)
+    })
+    .await
+}
+
 pub fn order_body() -> Value {
     json!({
         "customer": {"name": "Ana Souza", "email": "Ana@Example.com"},
