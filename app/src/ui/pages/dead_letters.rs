@@ -70,6 +70,9 @@ pub fn dead_letters_view(
                     </tbody>
                 </table>
             </div>
+            <p class="muted small">
+                "“Receives” counts every delivery, looks at this page included: the dead-letter queue has no redrive policy, so reading never moves a message."
+            </p>
             <div class="actions">
                 <details class="confirm">
                     <summary class="button">"Redrive selected…"</summary>
