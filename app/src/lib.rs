@@ -2,6 +2,7 @@
 //! functions, the order API and the local stack that runs it all on moto.
 
 pub mod api;
+pub mod auth;
 pub mod aws;
 pub mod dashboard;
 pub mod domain;

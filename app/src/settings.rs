@@ -13,12 +13,19 @@ pub mod env {
 
     pub const INGEST: [&str; 2] = [ORDERS_TABLE, DEAD_LETTER_QUEUE_URL];
     pub const NOTIFY: [&str; 2] = [ORDERS_TABLE, ORDER_TOPIC_ARN];
+    pub const SESSION_SECRET_ARN: &str = "SESSION_SECRET_ARN";
+    pub const ADMIN_EMAIL: &str = "ADMIN_EMAIL";
+    pub const ADMIN_PASSWORD_SECRET_ARN: &str = "ADMIN_PASSWORD_SECRET_ARN";
+
     pub const DASHBOARD: [&str; 4] = [
         ORDERS_TABLE,
         ORDER_QUEUE_URL,
         DEAD_LETTER_QUEUE_URL,
         ORDER_TOPIC_ARN,
     ];
+    /// The dashboard's sign-in settings, on AWS (locally `cargo run` makes its own).
+    pub const DASHBOARD_AUTH: [&str; 3] =
+        [SESSION_SECRET_ARN, ADMIN_EMAIL, ADMIN_PASSWORD_SECRET_ARN];
 }
 
 /// Reads the named environment variables, in order, saying which is missing.

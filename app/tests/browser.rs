@@ -111,6 +111,20 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshots_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+/// Waits for the page after a navigation to show `heading`.
+async fn wait_for_heading(client: &Client, heading: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(h1) = client.find(Locator::Css("h1")).await
+            && h1.text().await.is_ok_and(|text| text == heading)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected a page headed {heading:?}");
+}
+
 async fn click(client: &Client, xpath: &str) {
     client
         .find(Locator::XPath(xpath))
@@ -163,12 +177,42 @@ async fn walk_through(stack: &LocalStack, client: &Client, mode: &str) {
     let order_id = format!("browser-{mode}-01");
     put_dead_letter(stack, &order_id).await;
 
+    // Every page first asks to sign in.
+    client.goto(&url("/orders")).await.unwrap();
+    let h1 = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "Sign in", "{mode}");
+    screenshot(client, &format!("{mode}-login")).await;
+    client
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(app::auth::FIRST_ADMIN)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(support::ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    click(client, "//button[text()='Sign in']").await;
+    wait_for_heading(client, "Orders").await;
+
     for (path, name, heading) in [
         ("/", "overview", "Overview"),
         ("/orders", "orders", "Orders"),
         ("/queues", "queues", "Queues"),
         ("/dead-letters", "dead-letters", "Dead letters"),
         ("/subscriptions", "subscriptions", "Notifications"),
+        ("/users", "users", "Users"),
+        ("/activity", "activity", "Activity"),
     ] {
         client.goto(&url(path)).await.unwrap();
         let h1 = client
@@ -216,6 +260,9 @@ async fn walk_through(stack: &LocalStack, client: &Client, mode: &str) {
     let id = order_id;
     client.goto(&url(&format!("/orders/{id}"))).await.unwrap();
     screenshot(client, &format!("{mode}-order")).await;
+
+    click(client, "//button[text()='Sign out']").await;
+    expect_flash(client, "Signed out.").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,8 +8,7 @@ use app::local::{LocalStack, demo};
 use app::queue::attributes;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use support::{
-    PIPELINE, eventually, notified_order, order_body, page, post_order, queue_depth, stack,
-    submit_and_read,
+    PIPELINE, admin, eventually, notified_order, order_body, post_order, queue_depth, stack,
 };
 
 fn rows(html: &str) -> usize {
@@ -25,12 +24,13 @@ fn link(html: &str, rel: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_are_listed_paged_filtered_and_shown() {
     let stack = stack(true).await;
+    let me = admin(&stack).await;
     let ids = demo::post(&stack.api_url, 30).await.unwrap();
     for id in &ids {
         notified_order(&stack, id).await;
     }
 
-    let (status, first) = page(&stack, "/orders", None).await;
+    let (status, first) = me.page(&stack, "/orders").await;
     assert_eq!(status, 200);
     assert_eq!(rows(&first), 25);
     assert!(
@@ -38,31 +38,31 @@ async fn orders_are_listed_paged_filtered_and_shown() {
         "the newest page has no newer one"
     );
     let older = link(&first, "next").expect("an older page");
-    let (_, second) = page(&stack, &older, None).await;
+    let (_, second) = me.page(&stack, &older).await;
     assert_eq!(rows(&second), 5);
     assert!(link(&second, "next").is_none());
     let newer = link(&second, "prev").expect("a way back");
-    let (_, back) = page(&stack, &newer, None).await;
+    let (_, back) = me.page(&stack, &newer).await;
     assert_eq!(rows(&back), 25);
 
-    let (_, stored) = page(&stack, "/orders?status=stored", None).await;
+    let (_, stored) = me.page(&stack, "/orders?status=stored").await;
     assert!(
         stored.contains("No orders here"),
         "every order was notified"
     );
-    let (_, notified) = page(&stack, "/orders?status=notified", None).await;
+    let (_, notified) = me.page(&stack, "/orders?status=notified").await;
     assert_eq!(rows(&notified), 25);
 
     let ana = demo::orders(30)
         .iter()
         .filter(|o| o["customer"]["email"] == "ana@example.com")
         .count();
-    let (_, by_email) = page(&stack, "/orders?email=ANA%40example.com", None).await;
+    let (_, by_email) = me.page(&stack, "/orders?email=ANA%40example.com").await;
     assert_eq!(rows(&by_email), ana, "email lookups ignore case");
 
-    let (_, found) = page(&stack, &format!("/orders?order={}", ids[3]), None).await;
+    let (_, found) = me.page(&stack, &format!("/orders?order={}", ids[3])).await;
     assert_eq!(rows(&found), 1);
-    let (_, missing) = page(&stack, "/orders?order=no-such-order", None).await;
+    let (_, missing) = me.page(&stack, "/orders?order=no-such-order").await;
     assert!(missing.contains("No such order"));
 
     let order = stack
@@ -71,7 +71,7 @@ async fn orders_are_listed_paged_filtered_and_shown() {
         .await
         .unwrap()
         .unwrap();
-    let (status, detail) = page(&stack, &format!("/orders/{}", ids[0]), None).await;
+    let (status, detail) = me.page(&stack, &format!("/orders/{}", ids[0])).await;
     assert_eq!(status, 200);
     assert!(detail.contains(&order.formatted_total()));
     assert!(detail.contains(order.items[0].sku.as_str()));
@@ -84,13 +84,13 @@ async fn orders_are_listed_paged_filtered_and_shown() {
         "the raw item is shown"
     );
 
-    let (status, _) = page(&stack, "/orders/no-such-order", None).await;
+    let (status, _) = me.page(&stack, "/orders/no-such-order").await;
     assert_eq!(status, 404);
-    let (status, lost) = page(&stack, "/no/such/page", None).await;
+    let (status, lost) = me.page(&stack, "/no/such/page").await;
     assert_eq!(status, 404);
     assert!(lost.contains("Page not found"));
 
-    let (_, overview) = page(&stack, "/", None).await;
+    let (_, overview) = me.page(&stack, "/").await;
     assert!(overview.contains("Orders today"));
     assert!(
         overview.contains(r#"<span class="figure">30</span>"#),
@@ -127,7 +127,8 @@ async fn dead_letter(stack: &LocalStack, body: &str, order_id: &str, reason: &st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_inspected_redriven_and_deleted() {
     let stack = stack(true).await;
-    let (_, empty) = page(&stack, "/dead-letters", None).await;
+    let me = admin(&stack).await;
+    let (_, empty) = me.page(&stack, "/dead-letters").await;
     assert!(empty.contains("No dead letters"));
 
     let good = dead_letter(
@@ -153,7 +154,7 @@ async fn dead_letters_are_inspected_redriven_and_deleted() {
     .await;
 
     for _ in 0..2 {
-        let (_, html) = page(&stack, "/dead-letters", None).await;
+        let (_, html) = me.page(&stack, "/dead-letters").await;
         assert!(
             html.contains("3 in the dead-letter queue"),
             "looking twice still shows all three"
@@ -171,20 +172,26 @@ async fn dead_letters_are_inspected_redriven_and_deleted() {
         "looking hides nothing"
     );
 
-    let flash = submit_and_read(&stack, "/api/dead-letters/redrive", &[("ids[0]", &good)]).await;
+    let flash = me
+        .submit(&stack, "/api/dead-letters/redrive", &[("ids[0]", &good)])
+        .await;
     assert!(
         flash.contains("Sent back to the order queue: 1 dead letter. 2 left"),
         "{flash}"
     );
     notified_order(&stack, "redriven-0001").await;
 
-    let flash = submit_and_read(&stack, "/api/dead-letters/delete", &[("ids[1]", &poison)]).await;
+    let flash = me
+        .submit(&stack, "/api/dead-letters/delete", &[("ids[1]", &poison)])
+        .await;
     assert!(flash.contains("Deleted 1 dead letter. 1 left"), "{flash}");
 
-    let flash = submit_and_read(&stack, "/api/dead-letters/redrive", &[]).await;
+    let flash = me.submit(&stack, "/api/dead-letters/redrive", &[]).await;
     assert!(flash.contains("Select the dead letters"), "{flash}");
 
-    let flash = submit_and_read(&stack, "/api/dead-letters/redrive-all", &[]).await;
+    let flash = me
+        .submit(&stack, "/api/dead-letters/redrive-all", &[])
+        .await;
     assert!(
         flash.contains("Sent back to the order queue: 1 dead letter. 0 left"),
         "{flash}"
@@ -200,22 +207,25 @@ async fn dead_letters_are_inspected_redriven_and_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_are_added_filtered_tested_and_removed() {
     let stack = stack(true).await;
-    let (_, html) = page(&stack, "/subscriptions", None).await;
+    let me = admin(&stack).await;
+    let (_, html) = me.page(&stack, "/subscriptions").await;
     assert!(html.contains("owner@example.com"));
 
-    let flash = submit_and_read(
-        &stack,
-        "/api/subscriptions/add",
-        &[("email", "not an address")],
-    )
-    .await;
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/add",
+            &[("email", "not an address")],
+        )
+        .await;
     assert!(flash.contains("is not an email address"), "{flash}");
-    let flash = submit_and_read(
-        &stack,
-        "/api/subscriptions/add",
-        &[("email", "staff@example.com")],
-    )
-    .await;
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/add",
+            &[("email", "staff@example.com")],
+        )
+        .await;
     assert!(flash.contains("Subscribed staff@example.com"), "{flash}");
 
     let subscriptions = stack
@@ -233,35 +243,37 @@ async fn subscriptions_are_added_filtered_tested_and_removed() {
         .and_then(|s| s.subscription_arn())
         .unwrap()
         .to_owned();
-    let (_, html) = page(&stack, "/subscriptions", None).await;
+    let (_, html) = me.page(&stack, "/subscriptions").await;
     assert!(html.contains("staff@example.com"));
 
-    let flash = submit_and_read(
-        &stack,
-        "/api/subscriptions/filter",
-        &[
-            ("arn", &arn),
-            ("email", "staff@example.com"),
-            ("min_total", "50.00"),
-        ],
-    )
-    .await;
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/filter",
+            &[
+                ("arn", &arn),
+                ("email", "staff@example.com"),
+                ("min_total", "50.00"),
+            ],
+        )
+        .await;
     assert!(flash.contains("only orders of at least 50.00"), "{flash}");
-    let (_, html) = page(&stack, "/subscriptions", None).await;
+    let (_, html) = me.page(&stack, "/subscriptions").await;
     assert!(html.contains("orders of at least 50.00"));
-    let flash = submit_and_read(
-        &stack,
-        "/api/subscriptions/filter",
-        &[
-            ("arn", &arn),
-            ("email", "staff@example.com"),
-            ("min_total", "lots"),
-        ],
-    )
-    .await;
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/filter",
+            &[
+                ("arn", &arn),
+                ("email", "staff@example.com"),
+                ("min_total", "lots"),
+            ],
+        )
+        .await;
     assert!(flash.contains("must be an amount"), "{flash}");
 
-    let flash = submit_and_read(&stack, "/api/subscriptions/test", &[]).await;
+    let flash = me.submit(&stack, "/api/subscriptions/test", &[]).await;
     assert!(flash.contains("Test notification sent"), "{flash}");
     eventually("the test email", PIPELINE, || async {
         stack
@@ -272,35 +284,38 @@ async fn subscriptions_are_added_filtered_tested_and_removed() {
     .await;
 
     let forged = "arn:aws:sns:us-east-1:123456789012:someone-else:abc";
-    let flash = submit_and_read(
-        &stack,
-        "/api/subscriptions/remove",
-        &[("arn", forged), ("email", "x@example.com")],
-    )
-    .await;
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/remove",
+            &[("arn", forged), ("email", "x@example.com")],
+        )
+        .await;
     assert!(
         flash.contains("does not belong to the order topic"),
         "{flash}"
     );
-    let flash = submit_and_read(
-        &stack,
-        "/api/subscriptions/remove",
-        &[("arn", &arn), ("email", "staff@example.com")],
-    )
-    .await;
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/remove",
+            &[("arn", &arn), ("email", "staff@example.com")],
+        )
+        .await;
     assert!(
         flash.contains("staff@example.com no longer gets order emails"),
         "{flash}"
     );
-    let (_, html) = page(&stack, "/subscriptions", None).await;
+    let (_, html) = me.page(&stack, "/subscriptions").await;
     assert!(!html.contains("staff@example.com"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queues_show_their_figures_and_failures_read_plainly() {
     let stack = stack(false).await;
+    let me = admin(&stack).await;
     post_order(&stack, &order_body(), None).await;
-    let (_, html) = page(&stack, "/queues", None).await;
+    let (_, html) = me.page(&stack, "/queues").await;
     assert!(html.contains("Order queue") && html.contains("Dead-letter queue"));
     assert!(html.contains("after 5 receives"), "the redrive policy");
     assert!(html.contains("3 min"), "the visibility timeout");
@@ -312,17 +327,17 @@ async fn queues_show_their_figures_and_failures_read_plainly() {
 
     stack
         .clients
-        .dynamodb
-        .delete_table()
-        .table_name(&stack.resources.names.table)
+        .sqs
+        .delete_queue()
+        .queue_url(&stack.resources.dead_letter_queue_url)
         .send()
         .await
         .unwrap();
-    let (status, html) = page(&stack, "/orders", None).await;
+    let (status, html) = me.page(&stack, "/queues").await;
     assert_eq!(status, 200);
-    assert!(html.contains("This could not be loaded"));
+    assert!(html.contains("This could not be loaded"), "{html}");
     assert!(
-        html.contains("ResourceNotFoundException"),
-        "AWS's own words, readable"
+        html.contains("reading queue"),
+        "what failed, in plain words"
     );
 }

@@ -6,7 +6,11 @@ pub mod overview;
 pub mod queues;
 pub mod subscriptions;
 
+use crate::auth::Auth;
+use crate::auth::password::Password;
+use crate::auth::session::SessionKey;
 use crate::aws::Clients;
+use crate::domain::Email;
 use crate::settings::{MissingSetting, env, read_env};
 use crate::store::OrderStore;
 use crate::topic::OrderTopic;
@@ -24,6 +28,7 @@ pub struct Dashboard {
     pub dead_letters: DeadLetters,
     pub subscriptions: Subscriptions,
     pub topic: OrderTopic,
+    pub auth: Auth,
     pub order_queue_url: String,
     pub dead_letter_queue_url: String,
 }
@@ -50,8 +55,19 @@ impl DashboardResources {
 }
 
 impl Dashboard {
-    pub fn new(clients: &Clients, resources: DashboardResources) -> Self {
+    pub fn new(
+        clients: &Clients,
+        resources: DashboardResources,
+        session_key: SessionKey,
+        secure_cookies: bool,
+    ) -> Self {
         Self {
+            auth: Auth::new(
+                clients.dynamodb.clone(),
+                &resources.table,
+                session_key,
+                secure_cookies,
+            ),
             orders: OrderStore::new(clients.dynamodb.clone(), resources.table),
             queues: QueueMonitor::new(clients.sqs.clone(), clients.cloudwatch.clone()),
             dead_letters: DeadLetters::new(
@@ -64,5 +80,41 @@ impl Dashboard {
             order_queue_url: resources.order_queue_url,
             dead_letter_queue_url: resources.dead_letter_queue_url,
         }
+    }
+}
+
+/// A secret's string value from Secrets Manager.
+pub async fn read_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    arn: &str,
+) -> anyhow::Result<String> {
+    let output = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|error| crate::aws::AwsError::from_sdk(format!("reading secret {arn}"), error))?;
+    output
+        .secret_string
+        .ok_or_else(|| anyhow::anyhow!("secret {arn} has no string value"))
+}
+
+impl Dashboard {
+    /// The dashboard as deployed: resources from the environment, the session
+    /// key and the first admin's password from Secrets Manager. Creates the
+    /// first admin when that address has no account yet.
+    pub async fn from_env(clients: &Clients) -> anyhow::Result<Self> {
+        let resources = DashboardResources::from_env()?;
+        let [session_secret_arn, admin_email, admin_password_arn] = read_env(env::DASHBOARD_AUTH)?;
+        let session_key =
+            SessionKey::from_secret(&read_secret(&clients.secrets, &session_secret_arn).await?)
+                .map_err(|problem| anyhow::anyhow!(problem))?;
+        let dashboard = Self::new(clients, resources, session_key, true);
+        let admin =
+            Email::parse(admin_email).map_err(|error| anyhow::anyhow!("ADMIN_EMAIL {error}"))?;
+        let password = Password::parse(read_secret(&clients.secrets, &admin_password_arn).await?)
+            .map_err(|error| anyhow::anyhow!("the first admin's password {error}"))?;
+        dashboard.auth.ensure_admin(&admin, &password).await?;
+        Ok(dashboard)
     }
 }

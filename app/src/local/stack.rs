@@ -9,8 +9,12 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use crate::api;
+use crate::auth::FIRST_ADMIN;
+use crate::auth::password::Password;
+use crate::auth::session::SessionKey;
 use crate::aws::Clients;
 use crate::dashboard::{Dashboard, DashboardResources};
+use crate::domain::Email;
 use crate::local::mailbox::{DeliveredEmail, Mailbox};
 use crate::local::provision::{Resources, provision};
 use crate::local::sqs_trigger::SqsTrigger;
@@ -34,6 +38,10 @@ pub struct StackOptions {
     pub print_emails: bool,
     /// Run ingest and notify; off, accepted orders stay on the queue.
     pub run_pipeline: bool,
+    /// The password of the first admin (`auth::FIRST_ADMIN`), created at start.
+    pub admin_password: String,
+    /// Seals session cookies (at least 32 characters).
+    pub session_secret: String,
 }
 
 pub struct LocalStack {
@@ -86,7 +94,15 @@ impl LocalStack {
                 dead_letter_queue_url: resources.dead_letter_queue_url.clone(),
                 topic_arn: resources.topic_arn.clone(),
             },
+            SessionKey::from_secret(&options.session_secret)
+                .map_err(|problem| anyhow::anyhow!(problem))?,
+            // Plain HTTP on loopback: browsers would drop Secure cookies.
+            false,
         );
+        let admin = Email::parse(FIRST_ADMIN).expect("the first admin's address is valid");
+        let password = Password::parse(options.admin_password.clone())
+            .map_err(|error| anyhow::anyhow!("ADMIN_PASSWORD {error}"))?;
+        dashboard.auth.ensure_admin(&admin, &password).await?;
         let router =
             api::orders::router(OrderQueue::new(clients.sqs.clone(), &resources.queue_url))
                 .merge(ui::router(dashboard));

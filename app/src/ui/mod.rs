@@ -22,7 +22,8 @@ use leptos_router::{SsrMode, path};
 use crate::dashboard::Dashboard;
 use layout::Layout;
 use pages::{
-    DeadLettersPage, NotFound, OrderPage, OrdersPage, OverviewPage, QueuesPage, SubscriptionsPage,
+    ActivityPage, DeadLettersPage, LoginPage, NotFound, OrderPage, OrdersPage, OverviewPage,
+    QueuesPage, SubscriptionsPage, UsersPage,
 };
 
 /// The dashboard's routes: pages, server functions and assets.
@@ -32,6 +33,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .site_pkg_dir("pkg")
         .build();
     let routes = generate_route_list(App);
+    let guard_state = dashboard.auth.clone();
     let context = move || provide_context(dashboard.clone());
     let page_options = options.clone();
     let app = move || shell(page_options.clone());
@@ -42,6 +44,10 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route(&format!("{}/{{file}}", assets::PREFIX), get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            guard_state,
+            crate::auth::web::guard,
+        ))
         .with_state(options)
 }
 
@@ -78,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/queues") view=QueuesPage ssr=SsrMode::Async/>
                     <Route path=path!("/dead-letters") view=DeadLettersPage ssr=SsrMode::Async/>
                     <Route path=path!("/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </LeptosRouter>

@@ -14,6 +14,9 @@ use app::local::{LocalStack, Moto, StackOptions};
 use serde_json::{Value, json};
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
+
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+pub const SESSION_SECRET: &str = "test-session-secret-of-at-least-32-characters";
 static NEXT_STACK: AtomicUsize = AtomicUsize::new(0);
 
 pub fn moto_endpoint() -> &'static str {
@@ -40,6 +43,8 @@ pub async fn stack(run_pipeline: bool) -> LocalStack {
             notification_email: Some("owner@example.com".to_owned()),
             print_emails: false,
             run_pipeline,
+            admin_password: ADMIN_PASSWORD.to_owned(),
+            session_secret: SESSION_SECRET.to_owned(),
         },
     )
     .await
@@ -145,53 +150,156 @@ pub fn browser() -> reqwest::Client {
         .expect("client")
 }
 
-/// Posts a form as a browser does; returns the redirect target and the
-/// flash cookie it set.
-pub async fn submit(stack: &LocalStack, action: &str, fields: &[(&str, &str)]) -> (String, String) {
+/// Someone using the dashboard: their session cookie and its form token.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Signs in through the login form; panics if that fails.
+pub async fn sign_in(stack: &LocalStack, email: &str, password: &str) -> Visitor {
+    let (location, cookies) = post_login(stack, email, password, "203.0.113.7").await;
+    let cookie = cookies
+        .lines()
+        .find(|c| c.starts_with("session=") && !c.starts_with("session=;"))
+        .unwrap_or_else(|| panic!("{email} could not sign in (went to {location})"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut visitor = Visitor {
+        cookie,
+        csrf: String::new(),
+    };
+    let (_, html) = visitor.page(stack, "/").await;
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form token on the page") + marker.len();
+    visitor.csrf = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    visitor
+}
+
+/// Posts the login form; returns where it redirects and the cookies it sets.
+pub async fn post_login(
+    stack: &LocalStack,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> (String, String) {
     let response = browser()
-        .post(format!("{}{action}", stack.api_url))
+        .post(format!("{}/api/login", stack.api_url))
         .header("Accept", "text/html")
-        .header("Referer", format!("{}/", stack.api_url))
-        .form(fields)
+        .header("X-Forwarded-For", address)
+        .form(&[("email", email), ("password", password), ("next", "/")])
         .send()
         .await
         .expect("the dashboard answers");
-    assert_eq!(response.status().as_u16(), 302, "a form post redirects");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let cookie = header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    (header("location"), cookie)
-}
-
-/// Gets a page (with a cookie, if given); returns the status and the HTML.
-pub async fn page(stack: &LocalStack, path: &str, cookie: Option<&str>) -> (u16, String) {
-    let mut request = browser().get(format!("{}{path}", stack.api_url));
-    if let Some(cookie) = cookie {
-        request = request.header("Cookie", cookie);
-    }
-    let response = request.send().await.expect("the dashboard answers");
     (
-        response.status().as_u16(),
-        response.text().await.unwrap_or_default(),
+        header(&response, "location"),
+        header(&response, "set-cookie"),
     )
 }
 
-/// Submits a form and returns the flash message the next page shows.
-pub async fn submit_and_read(stack: &LocalStack, action: &str, fields: &[(&str, &str)]) -> String {
-    let (location, cookie) = submit(stack, action, fields).await;
-    let (_, html) = page(stack, &location, Some(&cookie)).await;
-    let start = html.find("class=\"flash").expect("a flash message");
-    let text = &html[start..];
-    let text = &text[text.find('>').unwrap() + 1..];
-    text[..text.find("</p>").unwrap()].to_owned()
+/// Signs in as the first admin.
+pub async fn admin(stack: &LocalStack) -> Visitor {
+    sign_in(stack, app::auth::FIRST_ADMIN, ADMIN_PASSWORD).await
+}
+
+/// Creates a user with `role` and signs them in.
+pub async fn user_with_role(stack: &LocalStack, role: app::auth::Role) -> Visitor {
+    let email = format!("{role}@example.com");
+    let users = app::auth::users::UserStore::new(
+        stack.clients.dynamodb.clone(),
+        &stack.resources.names.table,
+    );
+    let password = app::auth::password::Password::parse(ADMIN_PASSWORD).unwrap();
+    users
+        .create(
+            &app::domain::Email::parse(email.clone()).unwrap(),
+            role,
+            &password,
+        )
+        .await
+        .unwrap();
+    sign_in(stack, &email, ADMIN_PASSWORD).await
+}
+
+impl Visitor {
+    /// Gets a page; returns the status and the HTML.
+    pub async fn page(&self, stack: &LocalStack, path: &str) -> (u16, String) {
+        let response = browser()
+            .get(format!("{}{path}", stack.api_url))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await
+            .expect("the dashboard answers");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+
+    /// Posts a form (with this session's token) as a browser does; returns
+    /// the status, the redirect target and the cookies set.
+    pub async fn post(
+        &self,
+        stack: &LocalStack,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &self.csrf));
+        let response = browser()
+            .post(format!("{}{action}", stack.api_url))
+            .header("Accept", "text/html")
+            .header("Origin", stack.api_url.clone())
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Cookie", &self.cookie)
+            .form(&fields)
+            .send()
+            .await
+            .expect("the dashboard answers");
+        (
+            response.status().as_u16(),
+            header(&response, "location"),
+            header(&response, "set-cookie"),
+        )
+    }
+
+    /// Submits a form and returns the flash message the next page shows.
+    pub async fn submit(
+        &self,
+        stack: &LocalStack,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> String {
+        let (status, location, cookies) = self.post(stack, action, fields).await;
+        assert_eq!(status, 302, "{action} redirects");
+        let flash = cookies
+            .lines()
+            .find(|c| c.starts_with("flash="))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_default();
+        let with_flash = Visitor {
+            cookie: format!("{}; {flash}", self.cookie),
+            csrf: self.csrf.clone(),
+        };
+        let (_, html) = with_flash.page(stack, &location).await;
+        let start = html
+            .find("class=\"flash")
+            .unwrap_or_else(|| panic!("a flash message after {action}"));
+        let text = &html[start..];
+        let text = &text[text.find('>').unwrap() + 1..];
+        text[..text.find("</p>").unwrap()].to_owned()
+    }
 }

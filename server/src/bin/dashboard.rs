@@ -2,12 +2,12 @@
 //! router that `cargo run` serves locally.
 
 use app::aws::Clients;
-use app::dashboard::{Dashboard, DashboardResources};
+use app::dashboard::Dashboard;
 use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     app::telemetry::init();
-    let dashboard = Dashboard::new(&Clients::from_env().await, DashboardResources::from_env()?);
+    let dashboard = Dashboard::from_env(&Clients::from_env().await).await?;
     lambda_http::run(app::ui::router(dashboard)).await
 }

@@ -3,11 +3,15 @@
 //!
 //! Options: `--demo N` posts N demo orders once the stack is up.
 //! Environment: `PORT` (default 3000), `NOTIFICATION_EMAIL` (default
-//! orders@example.com), `RUST_LOG`.
+//! orders@example.com), `ADMIN_PASSWORD` (the first admin's; generated and
+//! printed when unset), `RUST_LOG`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::{Context, bail};
+use app::auth::FIRST_ADMIN;
+use app::auth::password::Password;
+use app::auth::session::SessionKey;
 use app::local::{LocalStack, Moto, StackOptions, demo};
 
 struct Args {
@@ -29,7 +33,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), RUST_LOG."
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, RUST_LOG."
                 );
                 std::process::exit(0);
             }
@@ -54,6 +58,9 @@ fn options() -> anyhow::Result<StackOptions> {
         ),
         print_emails: true,
         run_pipeline: true,
+        admin_password: std::env::var("ADMIN_PASSWORD").unwrap_or_else(|_| Password::generate()),
+        // A fresh key each start: local sessions end with the stack.
+        session_secret: SessionKey::random_secret(),
     })
 }
 
@@ -67,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
     let names = &stack.resources.names;
     println!(
         "\nThe order backbone is running on this machine.\n\n  \
-         Dashboard   {api}/\n  \
+         Dashboard   {api}/  (sign in as {admin}, password {password})\n  \
          Order API   POST {api}/orders\n  \
          AWS (moto)  {moto}  table {table}, queue {queue} (DLQ {dlq}), topic {topic}\n  \
          Emails      printed here as sent to {email}\n\n\
@@ -75,6 +82,8 @@ async fn main() -> anyhow::Result<()> {
          -d '{{\"customer\":{{\"name\":\"Ana Souza\",\"email\":\"ana@example.com\"}},\"items\":[{{\"sku\":\"GC-500\",\"name\":\"Glass cleaner 500 ml\",\"quantity\":2,\"unitPrice\":1299}}],\"currency\":\"USD\"}}'\n\n\
          Ctrl-C stops everything.\n",
         api = stack.api_url,
+        admin = FIRST_ADMIN,
+        password = options.admin_password,
         moto = moto.endpoint(),
         table = names.table,
         queue = names.queue,

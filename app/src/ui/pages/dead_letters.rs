@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::widgets::{Empty, Heading, Problem, When};
+use super::widgets::{Csrf, Empty, Heading, Problem, When};
 use crate::dashboard::DeadLetter;
 use crate::dashboard::dead_letters::MAX_SHOWN;
 use crate::ui::actions::{DeleteDeadLetters, RedriveAllDeadLetters, RedriveDeadLetters};
@@ -53,6 +53,7 @@ pub fn dead_letters_view(
             "."
         </p>
         <form method="post" action=RedriveDeadLetters::PATH class="dead-letters">
+            <Csrf/>
             <div class="table-wrap">
                 <table>
                     <thead>
@@ -87,6 +88,7 @@ pub fn dead_letters_view(
             </div>
         </form>
         <form method="post" action=RedriveAllDeadLetters::PATH class="actions">
+            <Csrf/>
             <details class="confirm">
                 <summary class="button">{format!("Redrive all {count}…")}</summary>
                 <p>"Send every dead letter back to the order queue? Large queues move in rounds of 20 seconds; the message after each round says how many moved and how many are left."</p>

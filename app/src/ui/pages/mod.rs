@@ -2,18 +2,24 @@
 //! (pure rendering of loaded data), so views render in benchmarks and tests
 //! without AWS.
 
+pub mod activity;
 pub mod dead_letters;
+pub mod login;
 pub mod order;
 pub mod orders;
 pub mod overview;
 pub mod queues;
 pub mod subscriptions;
-mod widgets;
+pub mod users;
+pub mod widgets;
 
+pub use activity::ActivityPage;
 pub use dead_letters::DeadLettersPage;
+pub use login::LoginPage;
 pub use order::OrderPage;
 pub use orders::OrdersPage;
 pub use overview::OverviewPage;
 pub use queues::QueuesPage;
 pub use subscriptions::SubscriptionsPage;
+pub use users::UsersPage;
 pub use widgets::NotFound;

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::widgets::{Heading, Problem};
+use crate::auth::role::required_role;
+use crate::auth::web::allowed;
 use crate::dashboard::Overview;
 use crate::ui::dashboard;
 
@@ -40,28 +42,38 @@ pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
                 <span class="figure">{overview.orders_today}</span>
                 <span class="muted">{format!("{} in the last hour", overview.orders_last_hour)}</span>
             </a>
-            <a class="card stat" href="/queues">
+            {card("/queues", "card stat", view! {
                 <span class="label">"Waiting in the order queue"</span>
                 <span class="figure">{overview.queue.visible + overview.queue.delayed}</span>
                 <span class="muted">{format!("{} being processed", overview.queue.in_flight)}</span>
-            </a>
-            <a class=dead_class href="/dead-letters">
+            })}
+            {card("/dead-letters", dead_class, view! {
                 <span class="label">"Dead letters"</span>
                 <span class="figure">{dead}</span>
                 <span class="muted">{if dead > 0 { "need a look: redrive or delete" } else { "none: all good" }}</span>
-            </a>
-            <a class=subscriptions_class href="/subscriptions">
+            })}
+            {card("/subscriptions", subscriptions_class, view! {
                 <span class="label">"Order emails go to"</span>
                 <span class="figure">{overview.confirmed_subscriptions}</span>
                 <span class="muted">
                     {format!("confirmed, {} pending confirmation", overview.pending_subscriptions)}
                 </span>
-            </a>
+            })}
         </div>
         <section class="card">
             <h2>"Orders per hour, last 24 hours"</h2>
             {hourly_chart(&overview.hourly)}
         </section>
+    }
+}
+
+/// A figure card, linking to its page only for those who may open it.
+fn card<V: IntoView + 'static>(href: &'static str, class: &'static str, content: V) -> AnyView {
+    let may_open = required_role(href).is_some_and(allowed);
+    if may_open {
+        view! { <a class=class href=href>{content}</a> }.into_any()
+    } else {
+        view! { <div class=class>{content}</div> }.into_any()
     }
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-use super::widgets::{Empty, Heading, Problem};
+use super::widgets::{Csrf, Empty, Heading, Problem};
 use crate::dashboard::{EmailSubscription, SubscriptionStatus};
 use crate::domain::Currency;
 use crate::ui::actions::{
@@ -32,6 +32,7 @@ pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoVie
         <section class="card">
             <h2>"Add an address"</h2>
             <form method="post" action=AddSubscription::PATH class="row">
+                <Csrf/>
                 <label>
                     "Email address"
                     <input type="email" name="email" required=true autocomplete="email" placeholder="orders@example.com"/>
@@ -70,6 +71,7 @@ pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoVie
         <section class="card">
             <h2>"Test"</h2>
             <form method="post" action=SendTestNotification::PATH class="row">
+                <Csrf/>
                 <button type="submit">"Send a test notification"</button>
             </form>
             <p class="muted small">"Sends a sample email to every confirmed address without a minimum total."</p>
@@ -110,6 +112,7 @@ fn subscription_row(subscription: EmailSubscription) -> impl IntoView + use<> {
                 <td>
                     {which}
                     <form method="post" action=SetSubscriptionFilter::PATH class="row compact">
+                        <Csrf/>
                         <input type="hidden" name="arn" value=arn.clone()/>
                         <input type="hidden" name="email" value=email.clone()/>
                         <label>
@@ -121,6 +124,7 @@ fn subscription_row(subscription: EmailSubscription) -> impl IntoView + use<> {
                 </td>
                 <td>
                     <form method="post" action=RemoveSubscription::PATH>
+                        <Csrf/>
                         <input type="hidden" name="arn" value=arn/>
                         <input type="hidden" name="email" value=email.clone()/>
                         <details class="confirm">

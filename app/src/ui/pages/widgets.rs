@@ -72,3 +72,12 @@ pub fn NotFound() -> impl IntoView {
         </Empty>
     }
 }
+
+/// The session's anti-forgery token, which every form must carry.
+#[component]
+pub fn Csrf() -> impl IntoView {
+    let token = crate::auth::web::current_user()
+        .map(|user| user.csrf)
+        .unwrap_or_default();
+    view! { <input type="hidden" name="csrf" value=token/> }
+}

@@ -1,0 +1,28 @@
+//! `/login`: the one page open to everyone.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+use super::widgets::Heading;
+use crate::ui::actions::Login;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let next = use_query_map()
+        .get_untracked()
+        .get("next")
+        .unwrap_or_else(|| "/".to_owned());
+    view! {
+        <Heading title="Sign in".to_owned() subtitle="The order dashboard is for the shop's staff.".to_owned()/>
+        <section class="card narrow">
+            <form method="post" action=Login::PATH class="stack">
+                <input type="hidden" name="next" value=next/>
+                <label>"Email" <input type="email" name="email" required=true autocomplete="username" autofocus=true/></label>
+                <label>"Password" <input type="password" name="password" required=true autocomplete="current-password"/></label>
+                <button type="submit">"Sign in"</button>
+            </form>
+            <p class="muted small">"Forgot your password? An admin can set a new one for you."</p>
+        </section>
+    }
+}
