@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::password::Password;
 use super::role::Role;
-use crate::aws::AwsError;
+use crate::aws::{AwsError, conditional};
 use crate::domain::Email;
 use crate::domain::order::timestamp;
 
@@ -123,17 +123,7 @@ impl UserStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(AwsError::from_sdk(format!("adding user {email}"), error)),
-        }
+        conditional(format!("adding user {email}"), result)
     }
 
     async fn update(

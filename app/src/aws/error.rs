@@ -56,6 +56,19 @@ impl AwsError {
     }
 }
 
+/// The outcome of a conditional write: true when it was applied, false when
+/// its condition did not hold.
+pub fn conditional<T, E>(action: impl Into<String>, result: Result<T, E>) -> Result<bool, AwsError>
+where
+    E: ProvideErrorMetadata + StdError,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(error) => Err(AwsError::from_sdk(action, error)),
+    }
+}
+
 fn classify(code: Option<&str>) -> AwsErrorKind {
     let Some(code) = code else {
         return AwsErrorKind::Unavailable;

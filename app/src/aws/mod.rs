@@ -2,7 +2,7 @@
 
 mod error;
 
-pub use error::{AwsError, AwsErrorKind};
+pub use error::{AwsError, AwsErrorKind, conditional};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, Region};

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::AwsError;
+use crate::aws::{AwsError, conditional};
 use crate::domain::order::timestamp;
 use crate::domain::{
     Currency, Customer, LineItem, MinorUnits, Notified, Order, OrderId, OrderStatus,
@@ -243,25 +243,14 @@ impl OrderStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Insert::Created),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                let existing = self.get(&order.id).await?;
-                Ok(match existing {
-                    Some(existing) if existing.request_hash == order.request_hash => {
-                        Insert::AlreadyStored
-                    }
-                    _ => Insert::IdTaken,
-                })
-            }
-            Err(error) => {
-                Err(AwsError::from_sdk(format!("storing order {}", order.id), error).into())
-            }
+        if conditional(format!("storing order {}", order.id), result)? {
+            return Ok(Insert::Created);
         }
+        let existing = self.get(&order.id).await?;
+        Ok(match existing {
+            Some(existing) if existing.request_hash == order.request_hash => Insert::AlreadyStored,
+            _ => Insert::IdTaken,
+        })
     }
 
     /// Reads an order with a strongly consistent read.
@@ -307,21 +296,10 @@ impl OrderStore {
             .expression_attribute_values(":messageId", AttributeValue::S(notified.message_id.clone()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(AwsError::from_sdk(
-                format!("marking order {} notified", order.id),
-                error,
-            )
-            .into()),
-        }
+        Ok(conditional(
+            format!("marking order {} notified", order.id),
+            result,
+        )?)
     }
 }
 
