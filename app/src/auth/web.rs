@@ -25,12 +25,13 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// The address sign-in throttling counts against.
+/// The address sign-in throttling counts against: the last `X-Forwarded-For`
+/// hop, which AWS's front end appends (earlier ones are whatever the client sent).
 pub fn client_address(headers: &HeaderMap) -> String {
     headers
         .get("x-forwarded-for")
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(',').next())
+        .and_then(|value| value.rsplit(',').next())
         .map(|value| value.trim().to_owned())
         .filter(|value| !value.is_empty())
         .unwrap_or_else(|| "local".to_owned())
@@ -64,7 +65,21 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     })
 }
 
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 fn refusal(status: StatusCode, message: &str) -> Response {
+    let message = escape(message);
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{status}</title></head>\
          <body><h1>{message}</h1><p><a href=\"/\">Back to the dashboard</a></p></body></html>"
@@ -248,6 +263,23 @@ mod tests {
             ("origin", "null"),
             ("host", "127.0.0.1:3000")
         ])));
+    }
+
+    #[test]
+    fn refusals_escape_what_they_repeat() {
+        assert_eq!(
+            escape("<b>\"a\" & 'b'</b>"),
+            "&lt;b&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn the_client_address_is_the_last_hop() {
+        assert_eq!(
+            client_address(&headers(&[("x-forwarded-for", "10.0.0.1, 203.0.113.9")])),
+            "203.0.113.9"
+        );
+        assert_eq!(client_address(&headers(&[])), "local");
     }
 
     #[test]
