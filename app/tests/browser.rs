@@ -15,8 +15,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use app::local::LocalStack;
-use app::queue::attributes;
-use aws_sdk_sqs::types::MessageAttributeValue;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use support::{notified_order, order_body, stack};
@@ -151,31 +149,16 @@ async fn expect_flash(client: &Client, expected: &str) {
     panic!("expected a flash message saying {expected:?}; the last one said {last:?}");
 }
 
-async fn put_dead_letter(stack: &LocalStack, order_id: &str) {
-    let attribute = |value: &str| {
-        MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(value)
-            .build()
-            .unwrap()
-    };
-    stack
-        .clients
-        .sqs
-        .send_message()
-        .queue_url(&stack.resources.dead_letter_queue_url)
-        .message_body(order_body().to_string())
-        .message_attributes(attributes::ORDER_ID, attribute(order_id))
-        .message_attributes(attributes::ERROR, attribute("table was unavailable"))
-        .send()
-        .await
-        .unwrap();
-}
-
 async fn walk_through(stack: &LocalStack, client: &Client, mode: &str) {
     let url = |path: &str| format!("{}{path}", stack.api_url);
     let order_id = format!("browser-{mode}-01");
-    put_dead_letter(stack, &order_id).await;
+    support::dead_letter(
+        stack,
+        &order_body().to_string(),
+        &order_id,
+        "table was unavailable",
+    )
+    .await;
 
     // Every page first asks to sign in.
     client.goto(&url("/orders")).await.unwrap();

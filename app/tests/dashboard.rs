@@ -4,11 +4,10 @@
 mod support;
 
 use app::domain::OrderId;
-use app::local::{LocalStack, demo};
-use app::queue::attributes;
-use aws_sdk_sqs::types::MessageAttributeValue;
+use app::local::demo;
 use support::{
-    PIPELINE, admin, eventually, notified_order, order_body, post_order, queue_depth, stack,
+    PIPELINE, admin, dead_letter, eventually, notified_order, order_body, post_order, queue_depth,
+    stack,
 };
 
 fn rows(html: &str) -> usize {
@@ -97,31 +96,6 @@ async fn orders_are_listed_paged_filtered_and_shown() {
         "30 orders today"
     );
     assert!(overview.contains("<svg"), "the hourly chart");
-}
-
-fn string_attribute(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap()
-}
-
-/// Puts a message straight on the DLQ; returns its message id.
-async fn dead_letter(stack: &LocalStack, body: &str, order_id: &str, reason: &str) -> String {
-    stack
-        .clients
-        .sqs
-        .send_message()
-        .queue_url(&stack.resources.dead_letter_queue_url)
-        .message_body(body)
-        .message_attributes(attributes::ORDER_ID, string_attribute(order_id))
-        .message_attributes(attributes::ERROR, string_attribute(reason))
-        .send()
-        .await
-        .unwrap()
-        .message_id
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,9 +9,12 @@ use app::domain::{OrderId, OrderStatus};
 use app::local::LocalStack;
 use app::queue::attributes;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::json;
-use support::{PIPELINE, eventually, notified_order, order_body, post_order, queue_depth, stack};
+use support::{
+    PIPELINE, eventually, notified_order, order_body, post_order, queue_depth, stack,
+    string_attribute,
+};
 
 fn emails_about(stack: &LocalStack, id: &str) -> usize {
     stack
@@ -236,14 +239,6 @@ async fn dead_letters(stack: &LocalStack, count: usize) -> Vec<(String, String)>
         }
     }
     found
-}
-
-fn string_attribute(value: &str) -> MessageAttributeValue {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use app::local::{LocalStack, Moto, StackOptions};
+use app::queue::attributes;
+use aws_sdk_sqs::types::MessageAttributeValue;
 use serde_json::{Value, json};
 
 static MOTO: OnceLock<Moto> = OnceLock::new();
@@ -302,4 +304,30 @@ impl Visitor {
         let text = &text[text.find('>').unwrap() + 1..];
         text[..text.find("</p>").unwrap()].to_owned()
     }
+}
+
+/// An SQS message attribute of type String.
+pub fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .unwrap()
+}
+
+/// Puts a message straight on the DLQ, as ingest would; returns its message id.
+pub async fn dead_letter(stack: &LocalStack, body: &str, order_id: &str, reason: &str) -> String {
+    stack
+        .clients
+        .sqs
+        .send_message()
+        .queue_url(&stack.resources.dead_letter_queue_url)
+        .message_body(body)
+        .message_attributes(attributes::ORDER_ID, string_attribute(order_id))
+        .message_attributes(attributes::ERROR, string_attribute(reason))
+        .send()
+        .await
+        .unwrap()
+        .message_id
+        .unwrap()
 }
