@@ -1,0 +1,61 @@
+//! How the dashboard writes times, ages and durations.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// `2026-11-24 21:09 UTC`; the page script rewrites it in the reader's locale.
+pub fn absolute(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The machine-readable form for `<time datetime=…>`.
+pub fn machine(at: DateTime<Utc>) -> String {
+    domain::order::timestamp(at)
+}
+
+/// `just now`, `5 min ago`, `3 h ago`, `2 days ago`.
+pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - at).num_seconds();
+    match seconds {
+        s if s < 45 => "just now".to_owned(),
+        s if s < 3600 => format!("{} min ago", (s + 30) / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3600),
+        s if s < 2 * 86_400 => "yesterday".to_owned(),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// `45 s`, `3 min`, `4 h`, `14 days`.
+pub fn duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 2 * 86_400 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn times_read_naturally() {
+        let now = at("2026-11-24T12:00:00Z");
+        assert_eq!(relative(at("2026-11-24T11:59:30Z"), now), "just now");
+        assert_eq!(relative(at("2026-11-24T11:55:00Z"), now), "5 min ago");
+        assert_eq!(relative(at("2026-11-24T09:00:00Z"), now), "3 h ago");
+        assert_eq!(relative(at("2026-11-23T10:00:00Z"), now), "yesterday");
+        assert_eq!(relative(at("2026-11-20T12:00:00Z"), now), "4 days ago");
+        assert_eq!(absolute(now), "2026-11-24 12:00 UTC");
+        assert_eq!(duration(Duration::from_secs(180)), "3 min");
+        assert_eq!(duration(Duration::from_secs(14 * 86_400)), "14 days");
+        assert_eq!(duration(Duration::from_secs(30)), "30 s");
+    }
+}

@@ -1,0 +1,164 @@
+//! `/orders/{orderId}`: everything about one order.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::widgets::{Empty, Heading, Problem, StatusBadge, When};
+use crate::ui::{dashboard, format};
+use domain::{Order, OrderId};
+use pipeline::store::OrderItem;
+
+pub async fn load(id: &str) -> Result<Option<Order>, String> {
+    let Ok(id) = OrderId::parse(id) else {
+        return Ok(None);
+    };
+    dashboard()
+        .orders
+        .get(&id)
+        .await
+        .map_err(|error| error.to_string())
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let id = use_params_map()
+        .get_untracked()
+        .get("order_id")
+        .unwrap_or_default();
+    let now = Utc::now();
+    Suspend::new(async move {
+        match load(&id).await {
+            Ok(Some(order)) => order_view(order, now).into_any(),
+            Ok(None) => {
+                if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                    response.set_status(axum::http::StatusCode::NOT_FOUND);
+                }
+                view! {
+                    <Heading title="Order not found".to_owned()/>
+                    <Empty title="No such order">
+                        "There is no order with the id “" {id} "”. " <a href="/orders">"Back to the orders"</a>
+                    </Empty>
+                }
+                .into_any()
+            }
+            Err(message) => {
+                view! { <Heading title=format!("Order {id}")/> <Problem message=message/> }
+                    .into_any()
+            }
+        }
+    })
+}
+
+fn step(
+    label: &'static str,
+    at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    detail: Option<String>,
+) -> impl IntoView + use<> {
+    let done = at.is_some();
+    view! {
+        <li class:done=done>
+            <strong>{label}</strong>
+            " "
+            {match at {
+                Some(at) => view! { <When at=at now=now/> }.into_any(),
+                None => view! { <span class="muted">"not yet"</span> }.into_any(),
+            }}
+            {detail.map(|text| view! { <br/><span class="muted small">{text}</span> })}
+        </li>
+    }
+}
+
+pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
+    let raw = serde_json::to_string_pretty(&OrderItem::from_order(&order)).unwrap_or_default();
+    let currency = order.currency;
+    let status = order.status();
+    let total = order.formatted_total();
+    let notified_at = order.notified.as_ref().map(|n| n.at);
+    let message_id = order
+        .notified
+        .as_ref()
+        .map(|n| format!("SNS message {}", n.message_id));
+    view! {
+        <Heading title=format!("Order {}", order.id) subtitle=format!("{} · {}", total, format::absolute(order.created_at))/>
+        <p><a href="/orders">"← All orders"</a></p>
+        <div class="cards">
+            <section class="card">
+                <h2>"Status"</h2>
+                <p><StatusBadge status=status/></p>
+                <ol class="timeline">
+                    {step("Received", Some(order.created_at), now, Some("accepted by the order API".to_owned()))}
+                    {step("Stored", Some(order.stored_at), now, Some("written to the orders table by ingest".to_owned()))}
+                    {step("Notified", notified_at, now, message_id)}
+                </ol>
+            </section>
+            <section class="card">
+                <h2>"Customer"</h2>
+                <p>{order.customer.name.to_string()}<br/>
+                    <a href=format!("mailto:{}", order.customer.email)>{order.customer.email.to_string()}</a></p>
+                <p><a href=format!("/orders?email={}", percent_encoding::utf8_percent_encode(order.customer.email.as_str(), percent_encoding::NON_ALPHANUMERIC))>"Their other orders"</a></p>
+            </section>
+            <section class="card">
+                <h2>"Ship to"</h2>
+                {match order.shipping_address.clone() {
+                    Some(address) => view! {
+                        <address>
+                            {address.line1.to_string()}<br/>
+                            {address.line2.map(|line| view! { {line.to_string()}<br/> })}
+                            {address.city.to_string()}
+                            {address.region.map(|region| format!(", {region}"))}
+                            " " {address.postal_code.to_string()}<br/>
+                            {address.country.as_str().to_owned()}
+                        </address>
+                    }
+                    .into_any(),
+                    None => view! { <p class="muted">"No shipping address (pick-up or digital)."</p> }.into_any(),
+                }}
+            </section>
+        </div>
+        <section>
+            <h2>"Lines"</h2>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"SKU"</th>
+                            <th scope="col">"Product"</th>
+                            <th scope="col" class="num">"Quantity"</th>
+                            <th scope="col" class="num">"Unit price"</th>
+                            <th scope="col" class="num">"Subtotal"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {order
+                            .items
+                            .iter()
+                            .map(|line| {
+                                view! {
+                                    <tr>
+                                        <td><code>{line.sku.to_string()}</code></td>
+                                        <td>{line.name.to_string()}</td>
+                                        <td class="num">{line.quantity.get()}</td>
+                                        <td class="num">{line.unit_price.format(currency)}</td>
+                                        <td class="num">{line.subtotal().format(currency)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                    <tfoot>
+                        <tr>
+                            <th scope="row" colspan="4" class="num">"Total"</th>
+                            <td class="num"><strong>{total.clone()}</strong></td>
+                        </tr>
+                    </tfoot>
+                </table>
+            </div>
+        </section>
+        <details class="raw">
+            <summary>"Stored item (JSON)"</summary>
+            <pre><code>{raw}</code></pre>
+        </details>
+    }
+}

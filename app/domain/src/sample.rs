@@ -1,0 +1,99 @@
+//! Realistic sample orders (cleaning supplies, a handful of customers), the
+//! same every time: for `cargo run -- --demo N`, benchmarks and tests.
+
+use serde_json::{Value, json};
+
+const CATALOG: [(&str, &str, u64); 12] = [
+    ("GC-500", "Glass cleaner 500 ml", 1299),
+    ("MF-10", "Microfibre cloths, pack of 10", 899),
+    ("AP-1L", "All-purpose cleaner 1 l", 749),
+    ("DL-750", "Dish liquid 750 ml", 399),
+    ("FL-5L", "Floor cleaner concentrate 5 l", 2499),
+    ("BL-1L", "Bleach 1 l", 299),
+    ("SP-3", "Scrub sponges, pack of 3", 349),
+    ("TB-BRUSH", "Toilet brush with holder", 1199),
+    ("GL-M", "Nitrile gloves, medium, 100", 1549),
+    ("MOP-PRO", "Spin mop and bucket", 4999),
+    ("DS-400", "Disinfectant spray 400 ml", 649),
+    ("LS-2KG", "Laundry powder 2 kg", 1899),
+];
+
+const CUSTOMERS: [(&str, &str); 8] = [
+    ("Ana Souza", "ana@example.com"),
+    ("Bruno Lima", "bruno.lima@example.com"),
+    ("Chloé Martin", "chloe.martin@example.fr"),
+    ("Dev Patel", "dev@example.co.uk"),
+    ("Emma Schmidt", "emma.schmidt@example.de"),
+    ("Farah Khan", "farah@example.com"),
+    ("Greta Olsen", "greta@example.no"),
+    ("Hiro Tanaka", "hiro@example.com"),
+];
+
+const CITIES: [(&str, &str, &str); 4] = [
+    ("Springfield", "IL", "62701"),
+    ("Portland", "OR", "97201"),
+    ("Austin", "TX", "73301"),
+    ("Boston", "MA", "02108"),
+];
+
+/// A small deterministic generator, so demo runs are repeatable.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+/// `count` order bodies in the API's shape.
+pub fn orders(count: usize) -> Vec<Value> {
+    let mut random = Lcg(2026);
+    (0..count)
+        .map(|_| {
+            let (name, email) = CUSTOMERS[random.below(CUSTOMERS.len())];
+            let lines = 1 + random.below(4);
+            let mut skus: Vec<usize> = Vec::new();
+            while skus.len() < lines {
+                let pick = random.below(CATALOG.len());
+                if !skus.contains(&pick) {
+                    skus.push(pick);
+                }
+            }
+            let items: Vec<Value> = skus
+                .into_iter()
+                .map(|pick| {
+                    let (sku, product, price) = CATALOG[pick];
+                    json!({"sku": sku, "name": product, "quantity": 1 + random.below(3), "unitPrice": price})
+                })
+                .collect();
+            let mut body = json!({"customer": {"name": name, "email": email}, "items": items, "currency": "USD"});
+            if random.below(4) > 0 {
+                let (city, region, postal_code) = CITIES[random.below(CITIES.len())];
+                body["shippingAddress"] = json!({
+                    "line1": format!("{} Main Street", 1 + random.below(900)),
+                    "city": city, "region": region, "postalCode": postal_code, "country": "US"
+                });
+            }
+            body
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OrderRequest;
+
+    #[test]
+    fn sample_orders_are_valid_and_repeatable() {
+        let orders = orders(50);
+        for body in &orders {
+            OrderRequest::from_json(body).unwrap();
+        }
+        assert_eq!(orders, super::orders(50));
+    }
+}

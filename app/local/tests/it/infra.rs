@@ -1,0 +1,215 @@
+//! What `infra/template.yaml` deploys must match what the code expects: the
+//! order schema, every environment variable each function reads, and the
+//! settings the local stack provisions with.
+
+use pipeline::queue::attributes;
+use pipeline::settings::{self, env};
+use pipeline::store::orders::schema;
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).expect("the template"))
+        .expect("the template is YAML")
+}
+
+fn resource<'t>(template: &'t Value, name: &str) -> &'t Value {
+    let resource = &template["Resources"][name];
+    assert!(!resource.is_null(), "the template has no resource {name}");
+    &resource["Properties"]
+}
+
+fn number(value: &Value) -> u64 {
+    match value {
+        Value::Number(n) => n.as_u64().expect("a whole number"),
+        Value::String(s) => s.parse().expect("a number"),
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+fn to_json(value: &Value) -> serde_json::Value {
+    serde_json::to_value(value).expect("plain data")
+}
+
+#[test]
+fn the_api_model_is_the_order_schema() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/schemas/order-request.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let template = template();
+    assert_eq!(
+        to_json(&resource(&template, "OrderModel")["Schema"]),
+        schema
+    );
+}
+
+#[test]
+fn the_api_queues_what_ingest_reads() {
+    let template = template();
+    let request = resource(&template, "PostOrderMethod")["Integration"]["RequestTemplates"]["application/json"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for attribute in [attributes::ORDER_ID, attributes::RECEIVED_AT] {
+        assert!(
+            request.contains(&format!("Name={attribute}&")),
+            "the integration sets {attribute}"
+        );
+    }
+    assert!(request.contains("65536"), "bodies over 64 KiB are refused");
+    assert!(
+        request.contains("{8,64}"),
+        "the Idempotency-Key rule of OrderId"
+    );
+}
+
+#[test]
+fn every_variable_a_function_reads_is_set() {
+    let template = template();
+    for (function, names) in [
+        ("IngestFunction", env::INGEST.as_slice()),
+        ("NotifyFunction", env::NOTIFY.as_slice()),
+        ("DashboardFunction", env::DASHBOARD.as_slice()),
+        ("DashboardFunction", env::DASHBOARD_AUTH.as_slice()),
+    ] {
+        let variables = &resource(&template, function)["Environment"]["Variables"];
+        for name in names {
+            assert!(
+                !variables[*name].is_null(),
+                "{function} reads {name} but the template does not set it"
+            );
+        }
+    }
+}
+
+#[test]
+fn queues_match_the_local_stack() {
+    let template = template();
+    let queue = resource(&template, "OrderQueue");
+    assert_eq!(
+        number(&queue["VisibilityTimeout"]),
+        settings::QUEUE_VISIBILITY_TIMEOUT.as_secs()
+    );
+    assert_eq!(
+        number(&queue["MessageRetentionPeriod"]),
+        settings::QUEUE_RETENTION.as_secs()
+    );
+    assert_eq!(
+        number(&queue["RedrivePolicy"]["maxReceiveCount"]),
+        u64::from(settings::MAX_RECEIVE_COUNT)
+    );
+    let dead = resource(&template, "DeadLetterQueue");
+    assert_eq!(
+        number(&dead["MessageRetentionPeriod"]),
+        settings::DEAD_LETTER_RETENTION.as_secs()
+    );
+
+    let ingest = resource(&template, "IngestFunction");
+    assert_eq!(
+        number(&ingest["Timeout"]),
+        settings::INGEST_TIMEOUT.as_secs()
+    );
+    assert!(
+        settings::QUEUE_VISIBILITY_TIMEOUT >= settings::INGEST_TIMEOUT * 6,
+        "AWS advises a visibility timeout of six times the function timeout"
+    );
+    let source = &ingest["Events"]["Orders"]["Properties"];
+    assert_eq!(
+        number(&source["BatchSize"]),
+        settings::INGEST_BATCH_SIZE as u64
+    );
+    assert_eq!(
+        source["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+}
+
+#[test]
+fn the_stream_matches_the_local_stack() {
+    let template = template();
+    let source = &resource(&template, "NotifyFunction")["Events"]["NewOrders"]["Properties"];
+    assert_eq!(
+        number(&source["BatchSize"]),
+        settings::NOTIFY_BATCH_SIZE as u64
+    );
+    assert_eq!(
+        number(&source["MaximumRetryAttempts"]),
+        u64::from(settings::NOTIFY_MAX_RETRY_ATTEMPTS)
+    );
+    assert_eq!(source["StartingPosition"], "TRIM_HORIZON");
+    assert_eq!(
+        source["FunctionResponseTypes"][0],
+        "ReportBatchItemFailures"
+    );
+}
+
+#[test]
+fn the_table_matches_the_local_stack() {
+    let template = template();
+    let table = resource(&template, "OrdersTable");
+    assert_eq!(table["StreamSpecification"]["StreamViewType"], "NEW_IMAGE");
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+    let keys: Vec<(String, String)> = table["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap().to_owned(),
+                k["KeyType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (schema::PARTITION_KEY.to_owned(), "HASH".to_owned()),
+            (schema::SORT_KEY.to_owned(), "RANGE".to_owned())
+        ]
+    );
+    let indexes = table["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(indexes.len(), schema::INDEXES.len());
+    for expected in &schema::INDEXES {
+        let index = indexes
+            .iter()
+            .find(|index| index["IndexName"] == expected.name)
+            .unwrap_or_else(|| panic!("the template has no index {}", expected.name));
+        assert_eq!(
+            index["KeySchema"][0]["AttributeName"], expected.partition_key,
+            "{}",
+            expected.name
+        );
+        assert_eq!(
+            index["KeySchema"][1]["AttributeName"], expected.sort_key,
+            "{}",
+            expected.name
+        );
+        assert_eq!(
+            index["Projection"]["ProjectionType"], "ALL",
+            "{}",
+            expected.name
+        );
+    }
+}
+
+#[test]
+fn no_role_allows_every_action() {
+    let template = template();
+    let text = serde_yaml::to_string(&template["Resources"]).unwrap();
+    assert!(
+        !text.contains("Action: '*'") && !text.contains("Action: \"*\""),
+        "no wildcard actions"
+    );
+    for line in text
+        .lines()
+        .filter(|line| line.contains(":*'") || line.trim_end().ends_with(":*"))
+    {
+        assert!(
+            !line.contains("Action"),
+            "no service-wide wildcard actions: {line}"
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! The integration tests: one binary, one moto for all of them (it exits
+//! with the binary), each test with its own uniquely named resources.
+
+mod support;
+
+mod auth;
+mod browser;
+mod flow;
+mod infra;
+mod pages;
+mod schema;

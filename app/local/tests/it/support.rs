@@ -1,0 +1,333 @@
+//! What the integration tests share: one moto per test binary (it exits with
+//! the binary), a fresh stack per test under its own resource names, and a
+//! way to wait for the asynchronous pipeline.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::MessageAttributeValue;
+use local_stack::{LocalStack, Moto, StackOptions};
+use pipeline::queue::attributes;
+use serde_json::{Value, json};
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery";
+pub const SESSION_SECRET: &str = "test-session-secret-of-at-least-32-characters";
+static NEXT_STACK: AtomicUsize = AtomicUsize::new(0);
+
+pub fn moto_endpoint() -> &'static str {
+    MOTO.get_or_init(|| Moto::start().expect("moto starts"))
+        .endpoint()
+}
+
+pub fn unique_prefix() -> String {
+    format!(
+        "t{}-{}",
+        std::process::id(),
+        NEXT_STACK.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A stack with its own resources, its API on a free port.
+pub async fn stack(run_pipeline: bool) -> LocalStack {
+    let endpoint = moto_endpoint();
+    LocalStack::start(
+        endpoint,
+        StackOptions {
+            prefix: unique_prefix(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            notification_email: Some("owner@example.com".to_owned()),
+            print_emails: false,
+            run_pipeline,
+            admin_password: ADMIN_PASSWORD.to_owned(),
+            session_secret: SESSION_SECRET.to_owned(),
+        },
+    )
+    .await
+    .expect("stack starts")
+}
+
+/// Polls `probe` until it returns `Some`, or fails the test after `limit`.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How long the pipeline may take to store and notify an order in tests.
+pub const PIPELINE: Duration = Duration::from_secs(30);
+
+/// Waits until the order is stored and notified; returns it.
+pub async fn notified_order(stack: &LocalStack, id: &str) -> domain::Order {
+    let id = domain::OrderId::parse(id).expect("an order id");
+    let orders = stack.orders();
+    eventually("the order to be notified", PIPELINE, || async {
+        orders
+            .get(&id)
+            .await
+            .expect("the table answers")
+            .filter(|order| order.status() == domain::OrderStatus::Notified)
+    })
+    .await
+}
+
+pub fn order_body() -> Value {
+    json!({
+        "customer": {"name": "Ana Souza", "email": "Ana@Example.com"},
+        "items": [
+            {"sku": "GC-500", "name": "Glass cleaner 500 ml", "quantity": 2, "unitPrice": 1299},
+            {"sku": "MF-10", "name": "Microfibre cloths, pack of 10", "quantity": 1, "unitPrice": 899}
+        ],
+        "currency": "USD",
+        "shippingAddress": {"line1": "1 Main Street", "city": "Springfield", "region": "IL", "postalCode": "62701", "country": "US"}
+    })
+}
+
+/// Posts a JSON body to the stack's API; returns the status and the answer.
+pub async fn post_order(
+    stack: &LocalStack,
+    body: &Value,
+    idempotency_key: Option<&str>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/orders", stack.api_url))
+        .json(body);
+    if let Some(key) = idempotency_key {
+        request = request.header("Idempotency-Key", key);
+    }
+    let response = request.send().await.expect("the API answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Messages waiting or in flight on a queue.
+pub async fn queue_depth(stack: &LocalStack, queue_url: &str) -> usize {
+    use aws_sdk_sqs::types::QueueAttributeName as Name;
+    let attributes = stack
+        .clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(Name::ApproximateNumberOfMessages)
+        .attribute_names(Name::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .unwrap_or_default();
+    [
+        Name::ApproximateNumberOfMessages,
+        Name::ApproximateNumberOfMessagesNotVisible,
+    ]
+    .iter()
+    .map(|name| {
+        attributes
+            .get(name)
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    })
+    .sum()
+}
+
+/// A browser without JavaScript: posts forms, does not follow redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Someone using the dashboard: their session cookie and its form token.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Signs in through the login form; panics if that fails.
+pub async fn sign_in(stack: &LocalStack, email: &str, password: &str) -> Visitor {
+    let (location, cookies) = post_login(stack, email, password, "203.0.113.7").await;
+    let cookie = cookies
+        .lines()
+        .find(|c| c.starts_with("session=") && !c.starts_with("session=;"))
+        .unwrap_or_else(|| panic!("{email} could not sign in (went to {location})"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut visitor = Visitor {
+        cookie,
+        csrf: String::new(),
+    };
+    let (_, html) = visitor.page(stack, "/").await;
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form token on the page") + marker.len();
+    visitor.csrf = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    visitor
+}
+
+/// Posts the login form; returns where it redirects and the cookies it sets.
+pub async fn post_login(
+    stack: &LocalStack,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> (String, String) {
+    let response = browser()
+        .post(format!("{}/api/login", stack.api_url))
+        .header("Accept", "text/html")
+        .header("X-Forwarded-For", address)
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .expect("the dashboard answers");
+    (
+        header(&response, "location"),
+        header(&response, "set-cookie"),
+    )
+}
+
+/// Signs in as the first admin.
+pub async fn admin(stack: &LocalStack) -> Visitor {
+    sign_in(stack, dashboard::auth::FIRST_ADMIN, ADMIN_PASSWORD).await
+}
+
+/// Creates a user with `role` and signs them in.
+pub async fn user_with_role(stack: &LocalStack, role: dashboard::auth::Role) -> Visitor {
+    let email = format!("{role}@example.com");
+    let users = dashboard::auth::users::UserStore::new(
+        stack.clients.dynamodb.clone(),
+        &stack.resources.names.table,
+    );
+    let password = dashboard::auth::password::Password::parse(ADMIN_PASSWORD).unwrap();
+    users
+        .create(
+            &domain::Email::parse(email.clone()).unwrap(),
+            role,
+            &password,
+        )
+        .await
+        .unwrap();
+    sign_in(stack, &email, ADMIN_PASSWORD).await
+}
+
+impl Visitor {
+    /// Gets a page; returns the status and the HTML.
+    pub async fn page(&self, stack: &LocalStack, path: &str) -> (u16, String) {
+        let response = browser()
+            .get(format!("{}{path}", stack.api_url))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await
+            .expect("the dashboard answers");
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap_or_default(),
+        )
+    }
+
+    /// Posts a form (with this session's token) as a browser does; returns
+    /// the status, the redirect target and the cookies set.
+    pub async fn post(
+        &self,
+        stack: &LocalStack,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &self.csrf));
+        let response = browser()
+            .post(format!("{}{action}", stack.api_url))
+            .header("Accept", "text/html")
+            .header("Origin", stack.api_url.clone())
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Cookie", &self.cookie)
+            .form(&fields)
+            .send()
+            .await
+            .expect("the dashboard answers");
+        (
+            response.status().as_u16(),
+            header(&response, "location"),
+            header(&response, "set-cookie"),
+        )
+    }
+
+    /// Submits a form and returns the flash message the next page shows.
+    pub async fn submit(
+        &self,
+        stack: &LocalStack,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> String {
+        let (status, location, cookies) = self.post(stack, action, fields).await;
+        assert_eq!(status, 302, "{action} redirects");
+        let flash = cookies
+            .lines()
+            .find(|c| c.starts_with("flash="))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_default();
+        let with_flash = Visitor {
+            cookie: format!("{}; {flash}", self.cookie),
+            csrf: self.csrf.clone(),
+        };
+        let (_, html) = with_flash.page(stack, &location).await;
+        let start = html
+            .find("class=\"flash")
+            .unwrap_or_else(|| panic!("a flash message after {action}"));
+        let text = &html[start..];
+        let text = &text[text.find('>').unwrap() + 1..];
+        text[..text.find("</p>").unwrap()].to_owned()
+    }
+}
+
+/// An SQS message attribute of type String.
+pub fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .unwrap()
+}
+
+/// Puts a message straight on the DLQ, as ingest would; returns its message id.
+pub async fn dead_letter(stack: &LocalStack, body: &str, order_id: &str, reason: &str) -> String {
+    stack
+        .clients
+        .sqs
+        .send_message()
+        .queue_url(&stack.resources.dead_letter_queue_url)
+        .message_body(body)
+        .message_attributes(attributes::ORDER_ID, string_attribute(order_id))
+        .message_attributes(attributes::ERROR, string_attribute(reason))
+        .send()
+        .await
+        .unwrap()
+        .message_id
+        .unwrap()
+}

@@ -1,3 +1,0 @@
-//! HTTP entrypoints served by axum.
-
-pub mod orders;

@@ -1,0 +1,17 @@
+//! The notify Lambda function: new orders from the table's stream to SNS.
+
+use aws_lambda_events::dynamodb::Event;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use pipeline::Notify;
+use pipeline::aws::{Patience, config_from_env};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    pipeline::telemetry::init();
+    let notify = Notify::from_env(&config_from_env(Patience::PIPELINE).await)?;
+    let notify = &notify;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, Error>(notify.handle(event.payload).await)
+    }))
+    .await
+}

@@ -1,0 +1,105 @@
+//! `cargo run`: the whole stack on this machine, on moto: the order API,
+//! ingest, notify and the dashboard.
+//!
+//! Options: `--demo N` posts N demo orders once the stack is up.
+//! Environment: `PORT` (default 3000), `NOTIFICATION_EMAIL` (default
+//! orders@example.com), `ADMIN_PASSWORD` (the first admin's; generated and
+//! printed when unset), `RUST_LOG`.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use anyhow::{Context, bail};
+use dashboard::auth::FIRST_ADMIN;
+use dashboard::auth::password::Password;
+use dashboard::auth::session::SessionKey;
+use local_stack::{LocalStack, Moto, StackOptions, demo};
+
+struct Args {
+    demo_orders: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = std::env::args().skip(1);
+    let mut parsed = Args { demo_orders: 0 };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--demo" => {
+                let count = args
+                    .next()
+                    .context("--demo needs a number of orders, e.g. --demo 20")?;
+                parsed.demo_orders = count
+                    .parse()
+                    .with_context(|| format!("--demo needs a number of orders, not {count:?}"))?;
+            }
+            "-h" | "--help" => {
+                println!(
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, RUST_LOG."
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other:?}; try --help"),
+        }
+    }
+    Ok(parsed)
+}
+
+fn options() -> anyhow::Result<StackOptions> {
+    let port: u16 = match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .with_context(|| format!("PORT must be a port number, not {port:?}"))?,
+        Err(_) => 3000,
+    };
+    Ok(StackOptions {
+        prefix: "shop".to_owned(),
+        listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        notification_email: Some(
+            std::env::var("NOTIFICATION_EMAIL").unwrap_or_else(|_| "orders@example.com".to_owned()),
+        ),
+        print_emails: true,
+        run_pipeline: true,
+        admin_password: std::env::var("ADMIN_PASSWORD").unwrap_or_else(|_| Password::generate()),
+        // A fresh key each start: local sessions end with the stack.
+        session_secret: SessionKey::random_secret(),
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    pipeline::telemetry::init();
+    let args = parse_args()?;
+    let options = options()?;
+    let moto = tokio::task::spawn_blocking(Moto::start).await??;
+    let stack = LocalStack::start(moto.endpoint(), options.clone()).await?;
+    let names = &stack.resources.names;
+    println!(
+        "\nThe order backbone is running on this machine.\n\n  \
+         Dashboard   {api}/  (sign in as {admin}, password {password})\n  \
+         Order API   POST {api}/orders\n  \
+         AWS (moto)  {moto}  table {table}, queue {queue} (DLQ {dlq}), topic {topic}\n  \
+         Emails      printed here as sent to {email}\n\n\
+         Try it:\n  curl -i {api}/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\\n    \
+         -d '{{\"customer\":{{\"name\":\"Ana Souza\",\"email\":\"ana@example.com\"}},\"items\":[{{\"sku\":\"GC-500\",\"name\":\"Glass cleaner 500 ml\",\"quantity\":2,\"unitPrice\":1299}}],\"currency\":\"USD\"}}'\n\n\
+         Ctrl-C stops everything.\n",
+        api = stack.api_url,
+        admin = FIRST_ADMIN,
+        password = options.admin_password,
+        moto = moto.endpoint(),
+        table = names.table,
+        queue = names.queue,
+        dlq = names.dead_letter_queue,
+        topic = names.topic,
+        email = options.notification_email.as_deref().unwrap_or("nobody"),
+    );
+    if args.demo_orders > 0 {
+        let ids = demo::post(&stack.api_url, args.demo_orders).await?;
+        println!("Posted {} demo orders.", ids.len());
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    println!("\nStopping…");
+    drop(stack);
+    drop(moto);
+    Ok(())
+}
