@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use anyhow::{Context, bail};
 use dashboard::auth::FIRST_ADMIN;
 use dashboard::auth::password::Password;
-use dashboard::auth::session::SessionKey;
+use dashboard::web::cookies::Cookies;
 use local_stack::{LocalStack, Moto, StackOptions, demo};
 
 struct Args {
@@ -60,7 +60,7 @@ fn options() -> anyhow::Result<StackOptions> {
         run_pipeline: true,
         admin_password: std::env::var("ADMIN_PASSWORD").unwrap_or_else(|_| Password::generate()),
         // A fresh key each start: local sessions end with the stack.
-        session_secret: SessionKey::random_secret(),
+        session_secret: Cookies::random_secret(),
     })
 }
 

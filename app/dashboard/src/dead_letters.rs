@@ -18,6 +18,10 @@ use aws_sdk_sqs::types::{
 use chrono::{DateTime, Utc};
 
 use pipeline::aws::AwsError;
+
+use crate::auth::CurrentUser;
+use crate::auth::audit::Record;
+use crate::outcome::{ActionError, Audited};
 use pipeline::queue::attributes;
 
 /// How long a message read for inspection or an action stays hidden at most.
@@ -49,9 +53,11 @@ impl DeadLetter {
 }
 
 /// What an action did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Moved {
     pub done: usize,
+    /// The message ids acted on.
+    pub ids: Vec<String>,
     /// Asked for but not found (already gone, or hidden by another action).
     pub missing: usize,
     /// Dead letters left in the queue afterwards (approximate).
@@ -105,6 +111,7 @@ impl DeadLetters {
         let done = self.move_back(&chosen).await?;
         Ok(Moved {
             done,
+            ids: ids_of(&chosen),
             missing,
             remaining: self.count().await?,
         })
@@ -114,15 +121,18 @@ impl DeadLetters {
     pub async fn redrive_all(&self, budget: Duration) -> Result<Moved, AwsError> {
         let deadline = Instant::now() + budget;
         let mut done = 0;
+        let mut ids = Vec::new();
         while Instant::now() < deadline {
             let batch = self.receive_batch().await?;
             if batch.is_empty() {
                 break;
             }
             done += self.move_back(&batch).await?;
+            ids.extend(ids_of(&batch));
         }
         Ok(Moved {
             done,
+            ids,
             missing: 0,
             remaining: self.count().await?,
         })
@@ -136,6 +146,7 @@ impl DeadLetters {
         }
         Ok(Moved {
             done: chosen.len(),
+            ids: ids_of(&chosen),
             missing,
             remaining: self.count().await?,
         })
@@ -286,6 +297,13 @@ impl DeadLetters {
     }
 }
 
+fn ids_of(messages: &[Message]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|message| message.message_id().map(str::to_owned))
+        .collect()
+}
+
 fn to_dead_letter(message: &Message) -> DeadLetter {
     let system = message.attributes();
     let system_value =
@@ -303,5 +321,72 @@ fn to_dead_letter(message: &Message) -> DeadLetter {
         reason: string_attribute(message, attributes::ERROR),
         failed_at: string_attribute(message, attributes::FAILED_AT),
         order_id: string_attribute(message, attributes::ORDER_ID),
+    }
+}
+
+impl crate::Dashboard {
+    async fn audited_move(
+        &self,
+        actor: &CurrentUser,
+        action: &'static str,
+        asked: usize,
+        result: Result<Moved, AwsError>,
+    ) -> Result<Audited<Moved>, ActionError> {
+        let mut record = Record::new(&actor.email, action, "dead-letter queue");
+        if let Ok(moved) = &result {
+            record = record
+                .detail("asked for", asked)
+                .detail("done", moved.done)
+                .detail("not found", moved.missing)
+                .detail("left", moved.remaining)
+                .detail("message ids", moved.ids.join(" "));
+        }
+        self.auth
+            .audit
+            .after(record, result.map_err(ActionError::from))
+            .await
+    }
+
+    /// Sends the chosen dead letters back to the order queue.
+    pub async fn redrive_dead_letters(
+        &self,
+        actor: &CurrentUser,
+        ids: &[String],
+    ) -> Result<Audited<Moved>, ActionError> {
+        if ids.is_empty() {
+            return Err(ActionError::invalid(
+                "Select the dead letters to redrive first.",
+            ));
+        }
+        let result = self.dead_letters.redrive(ids).await;
+        self.audited_move(actor, "redrive dead letters", ids.len(), result)
+            .await
+    }
+
+    /// Sends every dead letter back, for at most `budget`.
+    pub async fn redrive_all_dead_letters(
+        &self,
+        actor: &CurrentUser,
+        budget: Duration,
+    ) -> Result<Audited<Moved>, ActionError> {
+        let result = self.dead_letters.redrive_all(budget).await;
+        self.audited_move(actor, "redrive all dead letters", 0, result)
+            .await
+    }
+
+    /// Deletes the chosen dead letters for good.
+    pub async fn delete_dead_letters(
+        &self,
+        actor: &CurrentUser,
+        ids: &[String],
+    ) -> Result<Audited<Moved>, ActionError> {
+        if ids.is_empty() {
+            return Err(ActionError::invalid(
+                "Select the dead letters to delete first.",
+            ));
+        }
+        let result = self.dead_letters.delete(ids).await;
+        self.audited_move(actor, "delete dead letters", ids.len(), result)
+            .await
     }
 }

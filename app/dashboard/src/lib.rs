@@ -1,22 +1,26 @@
 //! The admin dashboard: what it reads and does (order listings, queue
-//! figures, dead letters, email subscriptions), free of any HTML; sign-in and
-//! roles (`auth`); and the server-rendered pages (`ui`).
+//! figures, dead letters, email subscriptions, users), with the rules and the
+//! activity log of every action, free of any HTML; sign-in and roles
+//! (`auth`); the server-rendered pages (`ui`); and HTTP (`web`).
 
 pub mod auth;
 pub mod dead_letters;
+pub mod outcome;
 pub mod overview;
 pub mod queues;
 pub mod subscriptions;
+pub mod team;
 pub mod ui;
+pub mod web;
 
-use crate::auth::Auth;
-use crate::auth::password::Password;
-use crate::auth::session::SessionKey;
-use aws_config::SdkConfig;
 use domain::Email;
+use pipeline::aws::Aws;
 use pipeline::settings::{MissingSetting, env, read_env};
 use pipeline::store::OrderStore;
 use pipeline::topic::OrderTopic;
+
+use auth::Auth;
+use auth::password::Password;
 
 pub use dead_letters::{DeadLetter, DeadLetters, Moved};
 pub use overview::Overview;
@@ -58,24 +62,14 @@ impl DashboardResources {
 }
 
 impl Dashboard {
-    pub fn new(
-        config: &SdkConfig,
-        resources: DashboardResources,
-        session_key: SessionKey,
-        secure_cookies: bool,
-    ) -> Self {
-        let dynamodb = aws_sdk_dynamodb::Client::new(config);
-        let sqs = aws_sdk_sqs::Client::new(config);
-        let sns = aws_sdk_sns::Client::new(config);
+    pub fn new(aws: &Aws, resources: DashboardResources) -> Self {
+        let dynamodb = aws.dynamodb();
+        let sqs = aws.sqs();
+        let sns = aws.sns();
         Self {
-            auth: Auth::new(
-                dynamodb.clone(),
-                &resources.table,
-                session_key,
-                secure_cookies,
-            ),
+            auth: Auth::new(dynamodb.clone(), &resources.table),
             orders: OrderStore::new(dynamodb, resources.table),
-            queues: QueueMonitor::new(sqs.clone(), aws_sdk_cloudwatch::Client::new(config)),
+            queues: QueueMonitor::new(sqs.clone(), pipeline::aws_client!(aws_sdk_cloudwatch, aws)),
             dead_letters: DeadLetters::new(
                 sqs,
                 &resources.dead_letter_queue_url,
@@ -86,6 +80,27 @@ impl Dashboard {
             order_queue_url: resources.order_queue_url,
             dead_letter_queue_url: resources.dead_letter_queue_url,
         }
+    }
+
+    /// The dashboard as deployed: resources from the environment, and the
+    /// first admin (address from `ADMIN_EMAIL`, password from Secrets
+    /// Manager) created when that address has no account yet. Returns the
+    /// session secret, also from Secrets Manager.
+    pub async fn from_env(aws: &Aws) -> anyhow::Result<(Self, String)> {
+        let secrets = pipeline::aws_client!(aws_sdk_secretsmanager, aws);
+        let resources = DashboardResources::from_env()?;
+        let [session_secret_arn, admin_email, admin_password_arn] = read_env(env::DASHBOARD_AUTH)?;
+        let (session_secret, admin_password) = tokio::try_join!(
+            read_secret(&secrets, &session_secret_arn),
+            read_secret(&secrets, &admin_password_arn),
+        )?;
+        let dashboard = Self::new(aws, resources);
+        let admin =
+            Email::parse(admin_email).map_err(|error| anyhow::anyhow!("ADMIN_EMAIL {error}"))?;
+        let password = Password::parse(admin_password)
+            .map_err(|error| anyhow::anyhow!("the first admin's password {error}"))?;
+        dashboard.auth.ensure_admin(&admin, &password).await?;
+        Ok((dashboard, session_secret))
     }
 }
 
@@ -105,25 +120,4 @@ pub async fn read_secret(
     output
         .secret_string
         .ok_or_else(|| anyhow::anyhow!("secret {arn} has no string value"))
-}
-
-impl Dashboard {
-    /// The dashboard as deployed: resources from the environment, the session
-    /// key and the first admin's password from Secrets Manager. Creates the
-    /// first admin when that address has no account yet.
-    pub async fn from_env(config: &SdkConfig) -> anyhow::Result<Self> {
-        let secrets = aws_sdk_secretsmanager::Client::new(config);
-        let resources = DashboardResources::from_env()?;
-        let [session_secret_arn, admin_email, admin_password_arn] = read_env(env::DASHBOARD_AUTH)?;
-        let session_key =
-            SessionKey::from_secret(&read_secret(&secrets, &session_secret_arn).await?)
-                .map_err(|problem| anyhow::anyhow!(problem))?;
-        let dashboard = Self::new(config, resources, session_key, true);
-        let admin =
-            Email::parse(admin_email).map_err(|error| anyhow::anyhow!("ADMIN_EMAIL {error}"))?;
-        let password = Password::parse(read_secret(&secrets, &admin_password_arn).await?)
-            .map_err(|error| anyhow::anyhow!("the first admin's password {error}"))?;
-        dashboard.auth.ensure_admin(&admin, &password).await?;
-        Ok(dashboard)
-    }
 }

@@ -332,34 +332,118 @@ impl MinorUnits {
         self.0
     }
 
-    /// Reads an amount typed in major units (`50`, `49.90`) for a currency.
+    /// Reads an amount typed in major units (`50`, `49.90`, `49,90`,
+    /// `1,250.50`, `1.250,50`) for a currency, with its minor digits. Either
+    /// `.` or `,` may separate the decimals or group thousands, as long as
+    /// only one reading fits: `50,00` is fifty (groups have three digits),
+    /// `1,250` is twelve hundred and fifty in a two-digit currency (its
+    /// decimals cannot have three). Anything else is refused with a reason.
     pub fn parse_major(text: &str, currency: Currency) -> Result<Self, Invalid> {
-        let refuse = || {
+        let digits = currency.minor_digits() as usize;
+        let example = if digits == 0 { "4990" } else { "49.90" };
+        let refuse = |why: &str| {
             invalid(format!(
-                "must be an amount like 49.90 in {}",
+                "must be an amount like {example} in {} ({why})",
                 currency.code()
             ))
         };
-        let text = text.trim().replace(',', "");
-        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-        let digits = currency.minor_digits() as usize;
-        let numeric = |part: &str| part.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !numeric(whole) || !numeric(fraction) || fraction.len() > digits {
-            return Err(refuse());
+        let text = text.trim();
+        if text.is_empty()
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        {
+            return Err(refuse("digits, with . or , as separators"));
         }
-        let whole: u64 = whole.parse().map_err(|_| refuse())?;
+        let separators: Vec<(usize, char)> = text
+            .char_indices()
+            .filter(|(_, c)| !c.is_ascii_digit())
+            .collect();
+        let kinds: Vec<char> = {
+            let mut kinds: Vec<char> = separators.iter().map(|(_, c)| *c).collect();
+            kinds.dedup();
+            kinds.sort_unstable();
+            kinds.dedup();
+            kinds
+        };
+        // Which separator, if any, marks the decimals.
+        let decimal: Option<usize> = match kinds.len() {
+            0 => None,
+            2 => {
+                let (last_at, last) = *separators.last().expect("two kinds");
+                if separators.iter().filter(|(_, c)| *c == last).count() > 1 {
+                    return Err(refuse("the decimal separator may appear once, last"));
+                }
+                Some(last_at)
+            }
+            _ if separators.len() > 1 => None,
+            _ => {
+                let (at, _) = separators[0];
+                let after = text.len() - at - 1;
+                let as_decimals = after >= 1 && after <= digits;
+                let as_group = after == 3;
+                match (as_decimals, as_group) {
+                    (true, false) => Some(at),
+                    (false, true) => None,
+                    (true, true) => {
+                        return Err(refuse("ambiguous: write it without a thousands separator"));
+                    }
+                    (false, false) if digits == 0 => {
+                        return Err(refuse("it has no decimals"));
+                    }
+                    (false, false) => {
+                        return Err(refuse(&format!("at most {digits} decimals")));
+                    }
+                }
+            }
+        };
+        let (whole, fraction) = match decimal {
+            Some(at) => (&text[..at], &text[at + 1..]),
+            None => (text, ""),
+        };
+        if fraction.len() > digits {
+            return Err(refuse(&format!("at most {digits} decimals")));
+        }
+        if decimal.is_some() && fraction.is_empty() {
+            return Err(refuse("digits after the decimal separator"));
+        }
+        // Thousands groups: one to three digits, then groups of exactly three.
+        let groups: Vec<&str> = whole.split(['.', ',']).collect();
+        let grouped = groups.len() > 1;
+        if groups[0].is_empty()
+            || (grouped && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)))
+        {
+            return Err(refuse("thousands are grouped by three digits"));
+        }
+        let whole: u64 = groups.concat().parse().map_err(|_| refuse("too large"))?;
         let fraction: u64 = if fraction.is_empty() {
             0
         } else {
             format!("{fraction:0<digits$}")
                 .parse()
-                .map_err(|_| refuse())?
+                .map_err(|_| refuse("too large"))?
         };
         whole
             .checked_mul(10u64.pow(digits as u32))
             .and_then(|minor| minor.checked_add(fraction))
             .map(Self)
-            .ok_or_else(refuse)
+            .ok_or_else(|| refuse("too large"))
+    }
+
+    /// The amount in major units, as typed back into a form (`1250.50`).
+    pub fn plain(self, currency: Currency) -> String {
+        let digits = currency.minor_digits();
+        let scale = 10u64.pow(digits);
+        if digits == 0 {
+            self.0.to_string()
+        } else {
+            format!(
+                "{}.{:0width$}",
+                self.0 / scale,
+                self.0 % scale,
+                width = digits as usize
+            )
+        }
     }
 
     /// `unit × quantity`; cannot overflow within the validated limits.
@@ -497,28 +581,43 @@ mod tests {
 
     #[test]
     fn amounts_typed_in_major_units() {
-        assert_eq!(
-            MinorUnits::parse_major("50", Currency::Usd),
-            Ok(MinorUnits(5000))
-        );
-        assert_eq!(
-            MinorUnits::parse_major(" 49.9 ", Currency::Usd),
-            Ok(MinorUnits(4990))
-        );
-        assert_eq!(
-            MinorUnits::parse_major("1,250.05", Currency::Eur),
-            Ok(MinorUnits(125_005))
-        );
-        assert_eq!(
-            MinorUnits::parse_major("300", Currency::Jpy),
-            Ok(MinorUnits(300))
-        );
-        for bad in ["", "abc", "1.234", "-5", "1.2.3", ".5"] {
-            assert!(
-                MinorUnits::parse_major(bad, Currency::Usd).is_err(),
-                "{bad}"
-            );
+        let usd = |text: &str| MinorUnits::parse_major(text, Currency::Usd);
+        let eur = |text: &str| MinorUnits::parse_major(text, Currency::Eur);
+        let jpy = |text: &str| MinorUnits::parse_major(text, Currency::Jpy);
+        assert_eq!(usd("50"), Ok(MinorUnits(5000)));
+        assert_eq!(usd(" 49.9 "), Ok(MinorUnits(4990)));
+        assert_eq!(eur("50,00"), Ok(MinorUnits(5000)), "a decimal comma");
+        assert_eq!(eur("49,9"), Ok(MinorUnits(4990)));
+        assert_eq!(usd("1,250"), Ok(MinorUnits(125_000)), "grouped thousands");
+        assert_eq!(eur("1.250"), Ok(MinorUnits(125_000)));
+        assert_eq!(usd("1,250.05"), Ok(MinorUnits(125_005)));
+        assert_eq!(eur("1.250,05"), Ok(MinorUnits(125_005)));
+        assert_eq!(usd("1,234,567"), Ok(MinorUnits(123_456_700)));
+        assert_eq!(jpy("300"), Ok(MinorUnits(300)));
+        assert_eq!(jpy("1,500"), Ok(MinorUnits(1500)));
+        assert_eq!(jpy("1.500"), Ok(MinorUnits(1500)));
+        for bad in [
+            "",
+            "abc",
+            "-5",
+            "1.2.3",
+            ".5",
+            "5.",
+            "1,2345",
+            "12,34,567",
+            "1.234,5,6",
+            "1,23.456",
+            "1.2345",
+            "99999999999999999999",
+            "1 250",
+        ] {
+            assert!(usd(bad).is_err(), "{bad}");
         }
+        assert!(jpy("12,5").is_err(), "yen have no decimals");
+        assert!(jpy("1.5").is_err());
+        assert!(usd("1.234").is_ok());
+        assert_eq!(MinorUnits(125_005).plain(Currency::Usd), "1250.05");
+        assert_eq!(MinorUnits(1500).plain(Currency::Jpy), "1500");
     }
 
     #[test]

@@ -16,4 +16,4 @@ pub use clients::Clients;
 pub use mailbox::DeliveredEmail;
 pub use moto::Moto;
 pub use provision::Resources;
-pub use stack::{LocalStack, StackOptions};
+pub use stack::{CallLogs, LocalStack, StackOptions};

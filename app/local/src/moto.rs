@@ -15,15 +15,29 @@ use anyhow::{Context, bail};
 /// The pinned moto release: bump here and every checkout reinstalls.
 pub const MOTO_VERSION: &str = "5.2.5";
 
-/// Runs moto's server and exits when standard input closes.
+/// Runs moto's server (as `moto.server.main` does) and exits when standard
+/// input closes. DynamoDB applies the operations on one item one at a time,
+/// which conditional writes and `ADD` counters rely on; moto runs requests
+/// in parallel threads without that guarantee, so DynamoDB requests are
+/// serialised here.
 const LAUNCHER: &str = r#"
 import os, sys, threading
 def watch_parent():
     sys.stdin.read()
     os._exit(0)
 threading.Thread(target=watch_parent, daemon=True).start()
-from moto.server import main
-main(sys.argv[1:])
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+host, port = sys.argv[1], int(sys.argv[2])
+os.environ.setdefault("MOTO_PORT", str(port))
+app = DomainDispatcherApplication(create_backend_app)
+dynamodb = threading.Lock()
+def serialise_dynamodb(environ, start_response):
+    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
+        with dynamodb:
+            return list(app(environ, start_response))
+    return app(environ, start_response)
+run_simple(host, port, serialise_dynamodb, threaded=True, request_handler=MotoRequestHandler)
 "#;
 
 pub struct Moto {
@@ -40,7 +54,7 @@ impl Moto {
         let log_file =
             std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(&python)
-            .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", LAUNCHER, "127.0.0.1", &port.to_string()])
             .stdin(Stdio::piped())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

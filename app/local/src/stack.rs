@@ -14,13 +14,13 @@ use crate::mailbox::{DeliveredEmail, Mailbox};
 use crate::provision::{Resources, provision};
 use crate::sqs_trigger::SqsTrigger;
 use crate::stream_trigger::StreamTrigger;
+use aws_config::SdkConfig;
 use dashboard::auth::FIRST_ADMIN;
 use dashboard::auth::password::Password;
-use dashboard::auth::session::SessionKey;
-use dashboard::ui;
+use dashboard::web::{self, cookies::Cookies};
 use dashboard::{Dashboard, DashboardResources};
 use domain::Email;
-use pipeline::aws::Patience;
+use pipeline::aws::{Aws, CallLog, Patience, config_for_endpoint};
 use pipeline::queue::{DeadLetterQueue, OrderQueue};
 use pipeline::settings::ResourceNames;
 use pipeline::store::OrderStore;
@@ -45,8 +45,22 @@ pub struct StackOptions {
     pub session_secret: String,
 }
 
+/// Every AWS call each deployed part made here: the order API (API
+/// Gateway's integration on AWS), ingest, notify and the dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct CallLogs {
+    pub order_api: CallLog,
+    pub ingest: CallLog,
+    pub notify: CallLog,
+    pub dashboard: CallLog,
+}
+
 pub struct LocalStack {
+    /// For provisioning, the pollers and the tests.
     pub clients: Clients,
+    pub calls: CallLogs,
+    /// The configuration ingest and notify get, as on Lambda.
+    pipeline: SdkConfig,
     pub resources: Resources,
     /// `http://127.0.0.1:PORT`
     pub api_url: String,
@@ -57,6 +71,8 @@ pub struct LocalStack {
 impl LocalStack {
     pub async fn start(endpoint: &str, options: StackOptions) -> anyhow::Result<Self> {
         let clients = Clients::for_endpoint(endpoint, Patience::DASHBOARD).await;
+        let calls = CallLogs::default();
+        let pipeline = config_for_endpoint(endpoint, Patience::PIPELINE).await;
         let resources = provision(&clients, ResourceNames::with_prefix(&options.prefix)).await?;
         if let Some(email) = &options.notification_email {
             clients
@@ -88,27 +104,34 @@ impl LocalStack {
             })?;
         let api_url = format!("http://{}", listener.local_addr()?);
         let dashboard = Dashboard::new(
-            &clients.config,
+            &Aws::recording(
+                config_for_endpoint(endpoint, Patience::DASHBOARD).await,
+                calls.dashboard.clone(),
+            ),
             DashboardResources {
                 table: resources.names.table.clone(),
                 order_queue_url: resources.queue_url.clone(),
                 dead_letter_queue_url: resources.dead_letter_queue_url.clone(),
                 topic_arn: resources.topic_arn.clone(),
             },
-            SessionKey::from_secret(&options.session_secret)
-                .map_err(|problem| anyhow::anyhow!(problem))?,
-            // Plain HTTP on loopback: browsers would drop Secure cookies.
-            false,
         );
+        // Plain HTTP on loopback: browsers would drop Secure cookies.
+        let cookies = Cookies::new(&options.session_secret, false)?;
         let admin = Email::parse(FIRST_ADMIN).expect("the first admin's address is valid");
         let password = Password::parse(options.admin_password.clone())
             .map_err(|error| anyhow::anyhow!("ADMIN_PASSWORD {error}"))?;
         dashboard.auth.ensure_admin(&admin, &password).await?;
-        let router = api::router(OrderQueue::new(clients.sqs.clone(), &resources.queue_url))
-            .merge(ui::router(dashboard));
+        let order_api = Aws::recording(
+            config_for_endpoint(endpoint, Patience::ORDER_API).await,
+            calls.order_api.clone(),
+        );
+        let router = api::router(OrderQueue::new(order_api.sqs(), &resources.queue_url))
+            .merge(web::router(dashboard, cookies));
 
         let mut stack = Self {
             clients,
+            calls,
+            pipeline,
             resources,
             api_url,
             delivered,
@@ -129,7 +152,12 @@ impl LocalStack {
         };
         stack.tasks = vec![
             tokio::spawn(async move {
-                if let Err(error) = axum::serve(listener, router).await {
+                if let Err(error) = axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                {
                     tracing::error!(%error, "the order API stopped");
                 }
             }),
@@ -142,26 +170,26 @@ impl LocalStack {
         Ok(stack)
     }
 
+    /// The orders table, for tests and tools (its calls are not logged).
     pub fn orders(&self) -> OrderStore {
         OrderStore::new(self.clients.dynamodb.clone(), &self.resources.names.table)
     }
 
     /// ingest as this stack deploys it.
     pub fn ingest(&self) -> Ingest {
+        let aws = Aws::recording(self.pipeline.clone(), self.calls.ingest.clone());
         Ingest::new(
-            self.orders(),
-            DeadLetterQueue::new(
-                self.clients.sqs.clone(),
-                &self.resources.dead_letter_queue_url,
-            ),
+            OrderStore::new(aws.dynamodb(), &self.resources.names.table),
+            DeadLetterQueue::new(aws.sqs(), &self.resources.dead_letter_queue_url),
         )
     }
 
     /// notify as this stack deploys it.
     pub fn notify(&self) -> Notify {
+        let aws = Aws::recording(self.pipeline.clone(), self.calls.notify.clone());
         Notify::new(
-            self.orders(),
-            OrderTopic::new(self.clients.sns.clone(), &self.resources.topic_arn),
+            OrderStore::new(aws.dynamodb(), &self.resources.names.table),
+            OrderTopic::new(aws.sns(), &self.resources.topic_arn),
         )
     }
 

@@ -16,10 +16,10 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Utc};
 use futures::{FutureExt, StreamExt, stream};
 
+use crate::aws::Aws;
 use crate::queue::{DeadLetterQueue, attributes};
 use crate::settings::{MissingSetting, env, read_env};
 use crate::store::{Insert, OrderStore};
-use aws_config::SdkConfig;
 use domain::{Order, OrderId, OrderRequest};
 
 /// Messages of one batch handled at once.
@@ -93,11 +93,11 @@ impl Ingest {
     }
 
     /// The function as deployed: table and DLQ from the environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingSetting> {
+    pub fn from_env(aws: &Aws) -> Result<Self, MissingSetting> {
         let [table, dead_letter_queue_url] = read_env(env::INGEST)?;
         Ok(Self::new(
-            OrderStore::new(aws_sdk_dynamodb::Client::new(config), table),
-            DeadLetterQueue::new(aws_sdk_sqs::Client::new(config), dead_letter_queue_url),
+            OrderStore::new(aws.dynamodb(), table),
+            DeadLetterQueue::new(aws.sqs(), dead_letter_queue_url),
         ))
     }
 

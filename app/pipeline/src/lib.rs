@@ -9,6 +9,7 @@ pub mod notify;
 pub mod queue;
 pub mod settings;
 pub mod store;
+pub mod table;
 pub mod telemetry;
 pub mod topic;
 

@@ -14,10 +14,10 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use chrono::Utc;
 use futures::{FutureExt, StreamExt, stream};
 
+use crate::aws::Aws;
 use crate::settings::{MissingSetting, env, read_env};
 use crate::store::{OrderItem, OrderStore, StoreError};
 use crate::topic::OrderTopic;
-use aws_config::SdkConfig;
 use domain::{Notified, Order, OrderEmail, OrderId};
 
 /// Records of one batch handled at once.
@@ -66,11 +66,11 @@ impl Notify {
     }
 
     /// The function as deployed: table and topic from the environment.
-    pub fn from_env(config: &SdkConfig) -> Result<Self, MissingSetting> {
+    pub fn from_env(aws: &Aws) -> Result<Self, MissingSetting> {
         let [table, topic_arn] = read_env(env::NOTIFY)?;
         Ok(Self::new(
-            OrderStore::new(aws_sdk_dynamodb::Client::new(config), table),
-            OrderTopic::new(aws_sdk_sns::Client::new(config), topic_arn),
+            OrderStore::new(aws.dynamodb(), table),
+            OrderTopic::new(aws.sns(), topic_arn),
         ))
     }
 

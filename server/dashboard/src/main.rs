@@ -1,13 +1,32 @@
 //! The dashboard Lambda function, behind a function URL: the same axum
 //! router that `cargo run` serves locally.
 
-use dashboard::Dashboard;
-use lambda_http::Error;
-use pipeline::aws::{Patience, config_from_env};
+use dashboard::auth::ClientAddress;
+use lambda_http::request::RequestContext;
+use lambda_http::{Error, Request, RequestExt};
+use pipeline::aws::{Aws, Patience};
+use tower::ServiceBuilder;
+
+/// The caller's address as the function URL saw it (`requestContext.http.sourceIp`).
+fn client_address(mut request: Request) -> Request {
+    let source = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .http
+            .source_ip
+            .as_deref()
+            .and_then(|ip| ip.parse().ok()),
+        _ => None,
+    };
+    request.extensions_mut().insert(ClientAddress(source));
+    request
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pipeline::telemetry::init();
-    let dashboard = Dashboard::from_env(&config_from_env(Patience::DASHBOARD).await).await?;
-    lambda_http::run(dashboard::ui::router(dashboard)).await
+    let router = dashboard::web::from_env(&Aws::from_env(Patience::DASHBOARD).await).await?;
+    let service = ServiceBuilder::new()
+        .map_request(client_address)
+        .service(router);
+    lambda_http::run(service).await
 }

@@ -3,12 +3,12 @@
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use pipeline::Ingest;
-use pipeline::aws::{Patience, config_from_env};
+use pipeline::aws::{Aws, Patience};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pipeline::telemetry::init();
-    let ingest = Ingest::from_env(&config_from_env(Patience::PIPELINE).await)?;
+    let ingest = Ingest::from_env(&Aws::from_env(Patience::PIPELINE).await)?;
     let ingest = &ingest;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(ingest.handle(event.payload).await)

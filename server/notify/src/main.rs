@@ -3,12 +3,12 @@
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use pipeline::Notify;
-use pipeline::aws::{Patience, config_from_env};
+use pipeline::aws::{Aws, Patience};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pipeline::telemetry::init();
-    let notify = Notify::from_env(&config_from_env(Patience::PIPELINE).await)?;
+    let notify = Notify::from_env(&Aws::from_env(Patience::PIPELINE).await)?;
     let notify = &notify;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(notify.handle(event.payload).await)

@@ -1,4 +1,6 @@
-//! Sign-in, sessions, roles and the activity log of the dashboard.
+//! Who may use the dashboard: users and their roles, passwords, sessions,
+//! sign-in throttling and the activity log. Free of HTTP: the web layer
+//! (`crate::web`) carries sessions in cookies and calls this.
 
 pub mod audit;
 pub mod password;
@@ -6,22 +8,23 @@ pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod users;
-pub mod web;
 
-use std::sync::Arc;
+use std::fmt;
+use std::net::IpAddr;
 
-use audit::AuditLog;
-use password::Password;
-pub use role::Role;
-use session::{Session, SessionKey};
-use throttle::Throttle;
-use users::{User, UserStore};
-
+use chrono::Utc;
 use domain::Email;
 use pipeline::aws::AwsError;
 
-/// The first admin's address: `cargo run` creates this account, and the
-/// deployment template's `DashboardAdminEmail` defaults to it.
+use audit::{AuditLog, Record};
+use password::Password;
+pub use role::{Access, Admin, Level, Operator, Public, Role, Viewer};
+use session::Session;
+use throttle::{Admission, Throttle};
+use users::{User, UserStore};
+
+/// The first admin's address locally: `cargo run` creates this account. On
+/// AWS the deployer names the first admin (`DashboardAdminEmail`).
 pub const FIRST_ADMIN: &str = "admin@example.com";
 
 /// The signed-in person, as pages and actions see them.
@@ -33,71 +36,89 @@ pub struct CurrentUser {
     pub csrf: String,
 }
 
+/// Where a request came from, as the platform saw it (never a header the
+/// client chose): the function URL's `sourceIp` on Lambda, the socket's peer
+/// locally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl fmt::Display for ClientAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(address) => write!(f, "{address}"),
+            None => f.write_str("unknown"),
+        }
+    }
+}
+
+/// What came of a sign-in attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignIn {
-    /// Signed in: the sealed session for the cookie.
-    Welcome(String),
+    /// Signed in: the new session.
+    Welcome(Session),
     WrongCredentials,
-    /// Too many wrong passwords; try again after this many minutes.
+    /// Too many attempts from this address: locked until the window ends.
     Locked {
         minutes: i64,
+    },
+    /// The account is being paced after many attempts: try again shortly.
+    Paused {
+        seconds: i64,
     },
     Disabled,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Auth {
     pub users: UserStore,
     pub throttle: Throttle,
     pub audit: AuditLog,
-    key: Arc<SessionKey>,
-    /// `Secure` cookies: everywhere but plain-HTTP loopback.
-    pub secure_cookies: bool,
 }
 
-impl std::fmt::Debug for Auth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("secure_cookies", &self.secure_cookies)
-            .finish_non_exhaustive()
-    }
+/// A random URL-safe token (session ids, form tokens).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
 }
 
 impl Auth {
-    pub fn new(
-        client: aws_sdk_dynamodb::Client,
-        table: &str,
-        key: SessionKey,
-        secure_cookies: bool,
-    ) -> Self {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
         Self {
             users: UserStore::new(client.clone(), table),
             throttle: Throttle::new(client.clone(), table),
             audit: AuditLog::new(client, table),
-            key: Arc::new(key),
-            secure_cookies,
         }
     }
 
-    /// Checks a password, with throttling per account and per client address.
+    /// Checks a password, throttled per account and client address (see
+    /// `throttle`), and records the outcome in the activity log.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
-        client_address: &str,
+        from: ClientAddress,
         now: i64,
     ) -> Result<SignIn, AwsError> {
-        let email = email.trim().to_lowercase();
-        let account = format!("account#{email}");
-        let address = format!("address#{client_address}");
-        for subject in [&account, &address] {
-            if let Some(until) = self.throttle.locked_until(subject, now).await? {
+        let account = email.trim().to_lowercase();
+        let attempt = |action: &'static str| {
+            Record::new(format!("{account} from {from}"), action, account.clone())
+        };
+        match self.throttle.admit(&account, &from, now).await? {
+            Admission::Check => {}
+            Admission::Locked { until, locked_now } => {
+                if locked_now {
+                    lockout_metric(&account);
+                    self.log(attempt("sign-in locked").detail("until", until))
+                        .await;
+                }
                 return Ok(SignIn::Locked {
-                    minutes: ((until - now) + 59) / 60,
+                    minutes: ((until - now) + 59).max(60) / 60,
                 });
             }
+            Admission::Paused { seconds } => return Ok(SignIn::Paused { seconds }),
         }
-        let user = self.users.get(&email).await?;
+        let user = self.users.get(&account).await?;
         let matches = match &user {
             Some(user) => password::verify(password, &user.password_hash),
             None => {
@@ -105,43 +126,48 @@ impl Auth {
                 false
             }
         };
-        match user {
-            Some(user) if matches && user.disabled => Ok(SignIn::Disabled),
+        let outcome = match user {
+            Some(user) if matches && user.disabled => SignIn::Disabled,
             Some(user) if matches => {
-                self.throttle.cleared(&account).await?;
-                Ok(SignIn::Welcome(self.key.seal(&Session::start(
-                    &user.email,
-                    user.session_version,
-                    now,
-                ))))
+                self.throttle.succeeded(&account, &from).await?;
+                SignIn::Welcome(Session::start(&user.email, user.session_version, now))
             }
-            _ => {
-                self.throttle.failed(&account, now).await?;
-                self.throttle.failed(&address, now).await?;
-                Ok(SignIn::WrongCredentials)
-            }
-        }
+            _ => SignIn::WrongCredentials,
+        };
+        let record = match &outcome {
+            SignIn::Welcome(_) => attempt("sign in"),
+            SignIn::Disabled => attempt("sign in").failed("the account is disabled"),
+            _ => attempt("sign-in failed").failed("wrong email or password"),
+        };
+        self.log(record).await;
+        Ok(outcome)
     }
 
-    /// The user behind a session cookie, if it is valid, current and enabled.
+    /// The user behind a session, if it holds, is current and the user enabled.
     pub async fn authenticate(
         &self,
-        cookie: &str,
+        session: &Session,
         now: i64,
-    ) -> Result<Option<(User, Session)>, AwsError> {
-        let Ok(session) = self.key.open(cookie, now) else {
+    ) -> Result<Option<CurrentUser>, AwsError> {
+        if session.check(now).is_err() {
             return Ok(None);
-        };
+        }
         let user = self.users.get(&session.email).await?;
         Ok(user
             .filter(|user| !user.disabled && user.session_version == session.version)
-            .map(|user| (user, session)))
+            .map(|user| CurrentUser {
+                email: user.email,
+                role: user.role,
+                csrf: session.csrf.clone(),
+            }))
     }
 
-    /// The session again, marked as seen now (sliding the idle timeout).
-    pub fn refresh(&self, mut session: Session, now: i64) -> String {
-        session.seen = now;
-        self.key.seal(&session)
+    /// Ends every session of the user.
+    pub async fn sign_out(&self, user: &CurrentUser) -> Result<(), AwsError> {
+        let result = self.users.end_sessions(&user.email).await;
+        self.log(Record::new(&user.email, "sign out", &user.email).outcome(&result))
+            .await;
+        result
     }
 
     /// Creates the first admin if that address has no user yet.
@@ -150,5 +176,38 @@ impl Auth {
             return Ok(false);
         }
         self.users.create(email, Role::Admin, password).await
+    }
+
+    /// Records a sign-in event; a failure to record is logged, not fatal:
+    /// signing in must not depend on the log being writable.
+    async fn log(&self, record: Record) {
+        if let Err(error) = self.audit.record(record, Utc::now()).await {
+            tracing::error!(%error, "a sign-in event could not be recorded in the activity log");
+        }
+    }
+}
+
+/// One CloudWatch embedded-metric line per lockout, which the
+/// `SignInLockouts` alarm of `infra/template.yaml` watches.
+fn lockout_metric(account: &str) {
+    let line = serde_json::json!({
+        "_aws": {
+            "Timestamp": Utc::now().timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "ShopOrders/Dashboard",
+                "Dimensions": [[]],
+                "Metrics": [{"Name": "SignInLockouts", "Unit": "Count"}]
+            }]
+        },
+        "SignInLockouts": 1,
+        "account": account,
+    });
+    // Lambda sends standard output to CloudWatch Logs, which extracts the metric.
+    println!("{line}");
+}
+
+impl User {
+    pub fn is(&self, email: &str) -> bool {
+        self.email == email.trim().to_lowercase()
     }
 }

@@ -1,5 +1,6 @@
-//! Who may do what. Checked on the server for every page and every action
-//! (`auth::web`), not only by hiding links.
+//! Who may do what. Each page and action of the dashboard names the level it
+//! needs as a type (`Viewer`, `Operator`, `Admin`), and is checked against it
+//! on the server (`crate::web::gate`), not only by hiding links.
 
 use std::fmt;
 
@@ -48,24 +49,51 @@ impl fmt::Display for Role {
     }
 }
 
-/// The role a path of the dashboard needs; `None` for paths open to anyone
-/// (sign-in, assets). Unknown paths need a signed-in viewer (they answer 404).
-pub fn required_role(path: &str) -> Option<Role> {
-    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    if path == "/login" || path == "/api/login" || under("/assets") || path == "/favicon.ico" {
-        None
-    } else if under("/queues") || under("/dead-letters") || under("/api/dead-letters") {
-        Some(Role::Operator)
-    } else if under("/subscriptions")
-        || under("/api/subscriptions")
-        || under("/users")
-        || under("/api/users")
-        || under("/activity")
-    {
-        Some(Role::Admin)
-    } else {
-        Some(Role::Viewer)
+/// Who may reach a page or an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Anyone, signed in or not (the sign-in page and action, the assets).
+    Anyone,
+    /// A signed-in user with at least this role.
+    AtLeast(Role),
+}
+
+impl Access {
+    /// Whether someone with `role` (None: not signed in) may pass.
+    pub fn admits(self, role: Option<Role>) -> bool {
+        match self {
+            Access::Anyone => true,
+            Access::AtLeast(needed) => role.is_some_and(|role| role >= needed),
+        }
     }
+}
+
+/// A level of access as a type, so that what a page or action needs is part
+/// of its definition and the compiler makes every one of them say it.
+pub trait Level: Send + Sync + 'static {
+    const ACCESS: Access;
+}
+
+/// Anyone at all.
+pub struct Public;
+/// Store staff and up.
+pub struct Viewer;
+/// Ops and up.
+pub struct Operator;
+/// Admins only.
+pub struct Admin;
+
+impl Level for Public {
+    const ACCESS: Access = Access::Anyone;
+}
+impl Level for Viewer {
+    const ACCESS: Access = Access::AtLeast(Role::Viewer);
+}
+impl Level for Operator {
+    const ACCESS: Access = Access::AtLeast(Role::Operator);
+}
+impl Level for Admin {
+    const ACCESS: Access = Access::AtLeast(Role::Admin);
 }
 
 #[cfg(test)]
@@ -73,26 +101,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_need_their_role() {
-        assert_eq!(required_role("/login"), None);
-        assert_eq!(required_role("/api/login"), None);
-        assert_eq!(required_role("/assets/dashboard.abc.css"), None);
-        assert_eq!(required_role("/"), Some(Role::Viewer));
-        assert_eq!(required_role("/orders/abc-12345"), Some(Role::Viewer));
-        assert_eq!(required_role("/api/logout"), Some(Role::Viewer));
-        assert_eq!(required_role("/dead-letters"), Some(Role::Operator));
-        assert_eq!(
-            required_role("/api/dead-letters/redrive"),
-            Some(Role::Operator)
-        );
-        assert_eq!(required_role("/subscriptions"), Some(Role::Admin));
-        assert_eq!(required_role("/api/users/add"), Some(Role::Admin));
-        assert_eq!(required_role("/activity"), Some(Role::Admin));
-        assert_eq!(
-            required_role("/queuesx"),
-            Some(Role::Viewer),
-            "prefixes match whole segments"
-        );
+    fn roles_include_the_ones_below() {
         assert!(Role::Admin > Role::Operator && Role::Operator > Role::Viewer);
+        assert!(Operator::ACCESS.admits(Some(Role::Admin)));
+        assert!(!Operator::ACCESS.admits(Some(Role::Viewer)));
+        assert!(!Viewer::ACCESS.admits(None));
+        assert!(Public::ACCESS.admits(None));
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
     }
 }

@@ -1,25 +1,52 @@
-//! Login throttling: after `MAX_FAILURES` wrong passwords within `WINDOW`,
-//! per account and per client address, sign-in is refused until `LOCKOUT`
-//! has passed. Counters live in the table (`pk = THROTTLE`), so every Lambda
-//! instance sees them.
+//! Sign-in throttling that concurrency cannot race and an attacker cannot
+//! turn against the owner.
+//!
+//! Every attempt is counted atomically *before* the password is checked (one
+//! `UpdateItem … ADD`, deciding on the count it returns), so N requests in
+//! parallel never check more passwords than the policy allows:
+//!
+//! - **Per account and client address**: at most [`ATTEMPTS_PER_ADDRESS`]
+//!   attempts in a [`WINDOW_SECS`] window; then that address is locked out of
+//!   that account until the window ends. Someone elsewhere cannot lock the
+//!   owner out.
+//! - **Per account**, from all addresses together: [`UNPACED_ATTEMPTS`] in a
+//!   window, then one attempt per pause, the pause doubling from
+//!   [`FIRST_PAUSE_SECS`] up to [`MAX_PAUSE_SECS`]: a botnet is slowed to a
+//!   trickle, and the owner is slowed, never locked.
+//!
+//! Counters live in the table (`pk = THROTTLE`), so every Lambda instance
+//! sees them, and expire by themselves through DynamoDB's TTL.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
-
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use pipeline::aws::AwsError;
+use pipeline::table::{EXPIRES_AT, Key};
 
-pub const MAX_FAILURES: u32 = 5;
+use super::ClientAddress;
+
+pub const ATTEMPTS_PER_ADDRESS: i64 = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
-pub const LOCKOUT_SECS: i64 = 15 * 60;
+pub const UNPACED_ATTEMPTS: i64 = 5;
+pub const FIRST_PAUSE_SECS: i64 = 1;
+pub const MAX_PAUSE_SECS: i64 = 30;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Counter {
-    failures: u32,
-    window_start: i64,
-    locked_until: i64,
+/// What the throttle allows for one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Check the password.
+    Check,
+    /// Too many attempts from this address for this account; `locked_now`
+    /// is true for the one attempt that crossed the limit.
+    Locked { until: i64, locked_now: bool },
+    /// The account is being paced; try again after `seconds`.
+    Paused { seconds: i64 },
+}
+
+/// How long the account's pause is after `attempts` attempts in its window.
+pub fn pause_after(attempts: i64) -> i64 {
+    let doublings = (attempts - UNPACED_ATTEMPTS - 1).clamp(0, 10);
+    (FIRST_PAUSE_SECS << doublings).min(MAX_PAUSE_SECS)
 }
 
 #[derive(Clone, Debug)]
@@ -28,11 +55,16 @@ pub struct Throttle {
     table: String,
 }
 
-fn key(subject: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), AttributeValue::S("THROTTLE".to_owned())),
-        ("sk".to_owned(), AttributeValue::S(subject.to_owned())),
-    ])
+fn pair_subject(account: &str, address: &ClientAddress) -> String {
+    format!("pair#{account}#{address}")
+}
+
+fn account_subject(account: &str) -> String {
+    format!("account#{account}")
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
 }
 
 impl Throttle {
@@ -43,71 +75,165 @@ impl Throttle {
         }
     }
 
-    async fn counter(&self, subject: &str) -> Result<Counter, AwsError> {
-        let output = self
+    /// Counts an attempt to sign in to `account` from `address` and says
+    /// whether its password may be checked.
+    pub async fn admit(
+        &self,
+        account: &str,
+        address: &ClientAddress,
+        now: i64,
+    ) -> Result<Admission, AwsError> {
+        let (attempts, window_start) = self.count(&pair_subject(account, address), now).await?;
+        if attempts > ATTEMPTS_PER_ADDRESS {
+            return Ok(Admission::Locked {
+                until: window_start + WINDOW_SECS,
+                locked_now: attempts == ATTEMPTS_PER_ADDRESS + 1,
+            });
+        }
+        let (account_attempts, _) = self.count(&account_subject(account), now).await?;
+        if account_attempts <= UNPACED_ATTEMPTS {
+            return Ok(Admission::Check);
+        }
+        self.claim_turn(account, now, pause_after(account_attempts))
+            .await
+    }
+
+    /// Forgets the counters of a successful sign-in.
+    pub async fn succeeded(&self, account: &str, address: &ClientAddress) -> Result<(), AwsError> {
+        for subject in [pair_subject(account, address), account_subject(account)] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(Key::throttle(&subject).to_attributes()))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk("clearing sign-in attempts", error))?;
+        }
+        Ok(())
+    }
+
+    /// Adds one attempt to a counter whose window started at its first
+    /// attempt; returns the count and the window's start.
+    async fn count(&self, subject: &str, now: i64) -> Result<(i64, i64), AwsError> {
+        let key = Key::throttle(subject).to_attributes();
+        let expires = AttributeValue::N((now + 2 * WINDOW_SECS).to_string());
+        // Two tries: a concurrent attempt may have started a new window in between.
+        for _ in 0..2 {
+            let added = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .update_expression(
+                    "SET windowStart = if_not_exists(windowStart, :now), #expires = :expires ADD attempts :one",
+                )
+                .condition_expression("attribute_not_exists(windowStart) OR windowStart > :floor")
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .expression_attribute_values(
+                    ":floor",
+                    AttributeValue::N((now - WINDOW_SECS).to_string()),
+                )
+                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                .expression_attribute_values(":expires", expires.clone())
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match added {
+                Ok(output) => {
+                    let item = output.attributes.unwrap_or_default();
+                    return Ok((
+                        number(&item, "attempts").unwrap_or(1),
+                        number(&item, "windowStart").unwrap_or(now),
+                    ));
+                }
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(AwsError::from_sdk("counting a sign-in attempt", error)),
+            }
+            // The window is over: start a new one, unless someone else just did.
+            let restarted = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key.clone()))
+                .update_expression("SET windowStart = :now, attempts = :one, #expires = :expires")
+                .condition_expression("windowStart <= :floor")
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .expression_attribute_values(
+                    ":floor",
+                    AttributeValue::N((now - WINDOW_SECS).to_string()),
+                )
+                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+                .expression_attribute_values(":expires", expires.clone())
+                .send()
+                .await;
+            match restarted {
+                Ok(_) => return Ok((1, now)),
+                Err(error) if is_condition_failure(&error) => {}
+                Err(error) => return Err(AwsError::from_sdk("counting a sign-in attempt", error)),
+            }
+        }
+        // Two windows started under us within one request: count it as over the limit.
+        Ok((i64::MAX, now))
+    }
+
+    /// Takes the account's next turn if its pause is over.
+    async fn claim_turn(&self, account: &str, now: i64, pause: i64) -> Result<Admission, AwsError> {
+        let claimed = self
             .client
-            .get_item()
+            .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(subject)))
-            .consistent_read(true)
+            .set_key(Some(
+                Key::throttle(&account_subject(account)).to_attributes(),
+            ))
+            .update_expression("SET nextTurn = :next")
+            .condition_expression("attribute_not_exists(nextTurn) OR nextTurn <= :now")
+            .expression_attribute_values(":next", AttributeValue::N((now + pause).to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
-            .await
-            .map_err(|error| AwsError::from_sdk("reading sign-in attempts", error))?;
-        Ok(output
-            .item
-            .and_then(|item| serde_dynamo::from_item(item).ok())
-            .unwrap_or_default())
-    }
-
-    /// Until when `subject` may not sign in (Unix seconds), if locked now.
-    pub async fn locked_until(&self, subject: &str, now: i64) -> Result<Option<i64>, AwsError> {
-        let counter = self.counter(subject).await?;
-        Ok((counter.locked_until > now).then_some(counter.locked_until))
-    }
-
-    /// Counts a wrong password for `subject`.
-    pub async fn failed(&self, subject: &str, now: i64) -> Result<(), AwsError> {
-        let mut counter = self.counter(subject).await?;
-        if now - counter.window_start > WINDOW_SECS {
-            counter = Counter {
-                failures: 0,
-                window_start: now,
-                locked_until: counter.locked_until,
-            };
+            .await;
+        match claimed {
+            Ok(_) => Ok(Admission::Check),
+            Err(error) if is_condition_failure(&error) => {
+                let next_turn = error
+                    .as_service_error()
+                    .and_then(|service| match service {
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(failed) => failed.item.as_ref(),
+                        _ => None,
+                    })
+                    .and_then(|item| number(item, "nextTurn"))
+                    .unwrap_or(now + pause);
+                Ok(Admission::Paused {
+                    seconds: (next_turn - now).max(1),
+                })
+            }
+            Err(error) => Err(AwsError::from_sdk("pacing sign-in attempts", error)),
         }
-        counter.failures += 1;
-        if counter.failures >= MAX_FAILURES {
-            counter.locked_until = now + LOCKOUT_SECS;
-            counter.failures = 0;
-            counter.window_start = now;
-        }
-        let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(&counter).expect("a counter serializes");
-        item.extend(key(subject));
-        // Let DynamoDB's TTL (attribute `expiresAt`) clear old counters.
-        item.insert(
-            "expiresAt".to_owned(),
-            AttributeValue::N((now + WINDOW_SECS + LOCKOUT_SECS).to_string()),
-        );
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk("counting a failed sign-in", error))?;
-        Ok(())
     }
+}
 
-    /// Forgets the failures of `subject` after a successful sign-in.
-    pub async fn cleared(&self, subject: &str) -> Result<(), AwsError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(subject)))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk("clearing sign-in attempts", error))?;
-        Ok(())
+fn is_condition_failure<E, R>(error: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    error.as_service_error().and_then(|service| service.code())
+        == Some("ConditionalCheckFailedException")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pause_doubles_up_to_its_limit() {
+        assert_eq!(pause_after(UNPACED_ATTEMPTS + 1), 1);
+        assert_eq!(pause_after(UNPACED_ATTEMPTS + 2), 2);
+        assert_eq!(pause_after(UNPACED_ATTEMPTS + 4), 8);
+        assert_eq!(pause_after(UNPACED_ATTEMPTS + 9), MAX_PAUSE_SECS);
+        assert_eq!(pause_after(i64::MAX), MAX_PAUSE_SECS);
     }
 }

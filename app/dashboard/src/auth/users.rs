@@ -12,8 +12,7 @@ use super::role::Role;
 use domain::Email;
 use domain::order::timestamp;
 use pipeline::aws::{AwsError, conditional};
-
-const PARTITION: &str = "USER";
+use pipeline::table::{self, Key};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,10 +36,11 @@ struct UserItem {
 }
 
 fn key(email: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("pk".to_owned(), AttributeValue::S(PARTITION.to_owned())),
-        ("sk".to_owned(), AttributeValue::S(format!("USER#{email}"))),
-    ])
+    Key::user(email).to_attributes()
+}
+
+fn unreadable(error: serde_dynamo::Error) -> AwsError {
+    AwsError::corrupt("reading a user", error)
 }
 
 #[derive(Clone, Debug)]
@@ -67,10 +67,11 @@ impl UserStore {
             .send()
             .await
             .map_err(|error| AwsError::from_sdk("reading a user", error))?;
-        Ok(output
+        output
             .item
-            .and_then(|item| serde_dynamo::from_item::<_, UserItem>(item).ok())
-            .map(|item| item.user))
+            .map(|item| serde_dynamo::from_item::<_, UserItem>(item).map(|item| item.user))
+            .transpose()
+            .map_err(unreadable)
     }
 
     pub async fn list(&self) -> Result<Vec<User>, AwsError> {
@@ -80,15 +81,20 @@ impl UserStore {
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(PARTITION.to_owned()))
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(table::user_partition().to_owned()),
+            )
             .into_paginator()
             .items()
             .send();
         while let Some(item) = pages.next().await {
             let item = item.map_err(|error| AwsError::from_sdk("listing users", error))?;
-            if let Ok(item) = serde_dynamo::from_item::<_, UserItem>(item) {
-                users.push(item.user);
-            }
+            users.push(
+                serde_dynamo::from_item::<_, UserItem>(item)
+                    .map_err(unreadable)?
+                    .user,
+            );
         }
         Ok(users)
     }
@@ -108,9 +114,10 @@ impl UserStore {
             session_version: 0,
             created_at: timestamp(Utc::now()),
         };
+        let key = Key::user(&user.email);
         let item = UserItem {
-            pk: PARTITION.to_owned(),
-            sk: format!("USER#{}", user.email),
+            pk: key.pk,
+            sk: key.sk,
             user,
         };
         let result = self

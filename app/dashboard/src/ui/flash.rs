@@ -1,72 +1,69 @@
-//! One-time messages after an action ("Moved 3 dead letters"): the action
-//! sets a short-lived cookie before it redirects, and the next page shows it
-//! and clears it. Nothing is kept on the server, so any instance can serve
-//! the next request.
+//! The one-time message an action leaves for the page it redirects to: what
+//! happened, or what went wrong with the fields at fault and what was typed
+//! (never passwords), so a failed form comes back as it was sent. It travels
+//! in a private cookie (`web::cookies`); the page reads it from the request.
 
-use axum::http::{HeaderValue, header};
-use leptos::prelude::*;
-use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
 
-const COOKIE: &str = "flash";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     Success,
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
     pub kind: Kind,
     pub message: String,
+    /// Problems by form field name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<(String, String)>,
+    /// What the failed form held, by field name, to fill it in again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input: Vec<(String, String)>,
 }
 
-fn set_cookie(value: &str, max_age: u32) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let cookie =
-            format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict");
-        if let Ok(cookie) = HeaderValue::from_str(&cookie) {
-            response.append_header(header::SET_COOKIE, cookie);
+impl Flash {
+    pub fn success(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Success,
+            message: message.into(),
+            fields: Vec::new(),
+            input: Vec::new(),
         }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            kind: Kind::Error,
+            message: message.into(),
+            fields: Vec::new(),
+            input: Vec::new(),
+        }
+    }
+
+    /// The problem with one field, if any.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, problem)| problem.as_str())
+    }
+
+    /// What was typed into one field of the failed form, if kept.
+    pub fn input(&self, name: &str) -> Option<&str> {
+        self.input
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
-/// Leaves a message for the next page.
-pub fn set(kind: Kind, message: impl AsRef<str>) {
-    let tag = match kind {
-        Kind::Success => "ok",
-        Kind::Error => "error",
-    };
-    let value =
-        utf8_percent_encode(&format!("{tag}:{}", message.as_ref()), NON_ALPHANUMERIC).to_string();
-    set_cookie(&value, 60);
-}
-
-/// Reads the waiting message, if any, and clears it.
-pub fn take() -> Option<Flash> {
-    let parts = use_context::<axum::http::request::Parts>()?;
-    let value = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
-        .find_map(|cookie| {
-            cookie
-                .trim()
-                .strip_prefix(&format!("{COOKIE}="))
-                .map(str::to_owned)
-        })?;
-    set_cookie("", 0);
-    let decoded = percent_decode_str(&value).decode_utf8().ok()?.into_owned();
-    let (tag, message) = decoded.split_once(':')?;
-    let kind = if tag == "ok" {
-        Kind::Success
-    } else {
-        Kind::Error
-    };
-    (!message.is_empty()).then(|| Flash {
-        kind,
-        message: message.to_owned(),
-    })
+/// The flash message of this request, if it brought one.
+pub fn current() -> Option<Flash> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()?
+        .extensions
+        .get::<Flash>()
+        .cloned()
 }

@@ -1,15 +1,19 @@
-//! The frame around every page: header, navigation, flash message, footer.
+//! The frame around every page: header, navigation, the one-time message,
+//! footer. A page the gate refused for its role is replaced here by the
+//! "not allowed" page, so its code never runs.
 
+use axum::http::StatusCode;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
-use leptos::server_fn::ServerFn;
-
+use super::ENDPOINTS;
+use super::access::visitor;
 use super::actions::Logout;
 use super::flash::{self, Kind};
-use super::pages::widgets::Csrf;
-use crate::auth::role::required_role;
-use crate::auth::web::current_user;
+use super::pages::widgets::{Csrf, Empty, Heading};
+use crate::auth::{Access, Role};
+use crate::web::gate::{Kind as EndpointKind, Refused};
 
 const SECTIONS: [(&str, &str); 7] = [
     ("/", "Overview"),
@@ -21,6 +25,20 @@ const SECTIONS: [(&str, &str); 7] = [
     ("/activity", "Activity"),
 ];
 
+/// Who may open a page, from its declaration.
+pub fn page_access(path: &str) -> Option<Access> {
+    ENDPOINTS
+        .iter()
+        .find(|endpoint| endpoint.kind == EndpointKind::Page && endpoint.path == path)
+        .map(|endpoint| endpoint.access)
+}
+
+/// Whether the visitor of this request may open the page at `path`.
+pub fn may_open(path: &str) -> bool {
+    let role = visitor().user().map(|user| user.role);
+    page_access(path).is_some_and(|access| access.admits(role))
+}
+
 fn is_current(section: &str, path: &str) -> bool {
     if section == "/" {
         path == "/"
@@ -29,20 +47,36 @@ fn is_current(section: &str, path: &str) -> bool {
     }
 }
 
+/// The page shown instead of one the visitor's role may not open.
+pub fn not_allowed(needs: Role) -> impl IntoView {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(StatusCode::FORBIDDEN);
+    }
+    let role = visitor().user().map(|user| user.role);
+    let you = match role {
+        Some(role) => format!("You are signed in as {role} ({})", role.describe()),
+        None => "You are not signed in".to_owned(),
+    };
+    view! {
+        <Heading title="Not allowed".to_owned()/>
+        <Empty title="This page needs another role">
+            {format!("It needs the {needs} role. {you}. Ask an admin if you need it. ")}
+            <a href="/">"Go to the overview"</a>
+        </Empty>
+    }
+}
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     let path = use_location().pathname.get_untracked();
-    let flash = flash::take();
-    let user = current_user();
-    let role = user.as_ref().map(|user| user.role);
-    // Only the sections this person may open.
+    let flash = flash::current();
+    let visitor = visitor();
+    let refused = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Refused>().copied());
     let sections: Vec<(&str, &str)> = SECTIONS
         .iter()
         .copied()
-        .filter(|(href, _)| match (required_role(href), role) {
-            (Some(needed), Some(role)) => role >= needed,
-            _ => false,
-        })
+        .filter(|(href, _)| visitor.user().is_some() && may_open(href))
         .collect();
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
@@ -66,7 +100,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
-            {user.map(|user| view! {
+            {visitor.user().cloned().map(|user| view! {
                 <form method="post" action=Logout::PATH class="who">
                     <Csrf/>
                     <span class="small">{user.email} " · " {user.role.as_str()}</span>
@@ -75,14 +109,19 @@ pub fn Layout(children: Children) -> impl IntoView {
             })}
         </header>
         <main id="main">
-            {flash.map(|flash| {
-                let (class, role) = match flash.kind {
-                    Kind::Success => ("flash ok", "status"),
-                    Kind::Error => ("flash error", "alert"),
-                };
-                view! { <p class=class role=role>{flash.message}</p> }
-            })}
-            {children()}
+            <div class="flash-region" role="status" aria-live="polite">
+                {flash.map(|flash| {
+                    let class = match flash.kind {
+                        Kind::Success => "flash ok",
+                        Kind::Error => "flash error",
+                    };
+                    view! { <p class=class>{flash.message}</p> }
+                })}
+            </div>
+            {match refused {
+                Some(Refused { needs }) => not_allowed(needs).into_any(),
+                None => children().into_any(),
+            }}
         </main>
         <footer class="bottom">"Order backbone · dashboard"</footer>
     }

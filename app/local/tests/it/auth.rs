@@ -3,11 +3,12 @@
 //! cookies, throttling, disabling, logout and the activity log.
 
 use crate::support::{
-    ADMIN_PASSWORD, SESSION_SECRET, Visitor, admin, browser, post_login, sign_in, stack,
-    user_with_role,
+    ADMIN_PASSWORD, SESSION_SECRET, Visitor, admin, browser, login_message, post_login, sign_in,
+    stack, user_with_role,
 };
-use dashboard::auth::session::{Session, SessionKey};
+use dashboard::auth::session::Session;
 use dashboard::auth::{FIRST_ADMIN, Role};
+use dashboard::web::cookies::Cookies;
 
 const PAGES: [(&str, Role); 8] = [
     ("/", Role::Viewer),
@@ -92,7 +93,7 @@ async fn every_page_and_action_checks_the_role() {
             let (status, _, _) = visitor.post(&stack, action, fields).await;
             assert_eq!(
                 status,
-                if role >= needed { 302 } else { 403 },
+                if role >= needed { 303 } else { 403 },
                 "{role} posting {action}"
             );
         }
@@ -140,7 +141,7 @@ async fn forged_requests_are_refused() {
     let wrong_token = post(None, None, "guessed").await.unwrap();
     assert_eq!(wrong_token.status().as_u16(), 403, "a wrong form token");
     let good = post(None, Some("same-origin"), &me.csrf).await.unwrap();
-    assert_eq!(good.status().as_u16(), 302, "the dashboard's own form");
+    assert_eq!(good.status().as_u16(), 303, "the dashboard's own form");
 
     let response = browser()
         .get(format!("{}/orders", stack.api_url))
@@ -187,75 +188,126 @@ async fn tampered_expired_and_foreign_cookies_are_refused() {
     assert!(refused(tampered).await, "tampered");
 
     let now = chrono::Utc::now().timestamp();
-    let ours = SessionKey::from_secret(SESSION_SECRET).unwrap();
-    let foreign = SessionKey::from_secret("some-other-secret-that-is-32-chars-long").unwrap();
+    let ours = Cookies::new(SESSION_SECRET, false).unwrap();
+    let foreign = Cookies::new("some-other-secret-that-is-32-chars-long", false).unwrap();
     let session = Session::start(FIRST_ADMIN, 0, now);
     assert!(
-        !refused(format!("session={}", ours.seal(&session))).await,
+        !refused(ours.session_pair(&session)).await,
         "a session sealed with our key works"
     );
-    assert!(
-        refused(format!("session={}", foreign.seal(&session))).await,
-        "foreign key"
-    );
+    assert!(refused(foreign.session_pair(&session)).await, "foreign key");
     let expired = Session::start(FIRST_ADMIN, 0, now - 13 * 3600);
-    assert!(
-        refused(format!("session={}", ours.seal(&expired))).await,
-        "expired"
-    );
+    assert!(refused(ours.session_pair(&expired)).await, "expired");
     let mut idle = Session::start(FIRST_ADMIN, 0, now - 3600);
     idle.seen = now - 3600;
-    assert!(
-        refused(format!("session={}", ours.seal(&idle))).await,
-        "idle"
-    );
+    assert!(refused(ours.session_pair(&idle)).await, "idle");
     let stale = Session::start(FIRST_ADMIN, 7, now);
     assert!(
-        refused(format!("session={}", ours.seal(&stale))).await,
+        refused(ours.session_pair(&stale)).await,
         "an ended session version"
     );
 }
 
+/// Entries of the activity log with `action` about `account`.
+async fn logged(stack: &local_stack::LocalStack, action: &str, account: &str) -> usize {
+    dashboard::auth::audit::AuditLog::new(
+        stack.clients.dynamodb.clone(),
+        &stack.resources.names.table,
+    )
+    .recent(chrono::Utc::now(), 1, 10_000)
+    .await
+    .unwrap()
+    .iter()
+    .filter(|entry| entry.action == action && entry.target == account)
+    .count()
+}
+
+/// Signs in as the owner, waiting out the account's pause as a person would.
+async fn owner_signs_in(stack: &local_stack::LocalStack, email: &str, address: &str) {
+    for _ in 0..40 {
+        let (location, message) = login_message(stack, email, ADMIN_PASSWORD, address).await;
+        if location == "/" {
+            return;
+        }
+        assert!(
+            message.contains("wait"),
+            "the owner is paced, never locked out from their own address: {message}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    panic!("{email} could not sign in from {address}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_passwords_are_throttled_per_account_and_per_address() {
+async fn wrong_passwords_lock_one_address_out_of_one_account_and_no_more() {
     let stack = stack(false).await;
-    let (location, cookies) =
-        post_login(&stack, FIRST_ADMIN, "wrong password", "198.51.100.1").await;
+    let attacker = "127.0.0.2";
+    let (location, cookies) = post_login(&stack, FIRST_ADMIN, "wrong password", attacker).await;
     assert!(location.starts_with("/login"), "{location}");
     assert!(
-        !cookies.contains("session=e"),
+        !cookies.contains("session="),
         "no session for a wrong password"
     );
     for _ in 0..4 {
-        post_login(&stack, FIRST_ADMIN, "wrong password", "198.51.100.1").await;
+        post_login(&stack, FIRST_ADMIN, "wrong password", attacker).await;
     }
-    let (location, cookies) =
-        post_login(&stack, FIRST_ADMIN, ADMIN_PASSWORD, "198.51.100.99").await;
+    let (location, message) = login_message(&stack, FIRST_ADMIN, ADMIN_PASSWORD, attacker).await;
     assert!(
-        location.starts_with("/login"),
-        "the account is locked, even from another address"
+        location.starts_with("/login") && message.contains("locked"),
+        "the address is locked out of the account, even with the right password: {message}"
     );
-    assert!(cookies.contains("locked"), "the message says so: {cookies}");
+    assert_eq!(
+        logged(&stack, "sign-in locked", FIRST_ADMIN).await,
+        1,
+        "the lockout is in the activity log"
+    );
+    owner_signs_in(&stack, FIRST_ADMIN, "127.0.0.3").await;
 
-    for n in 0..5 {
-        post_login(
-            &stack,
-            &format!("guess{n}@example.com"),
-            "wrong password",
-            "192.0.2.50",
-        )
-        .await;
-    }
     user_with_role(&stack, Role::Viewer).await;
-    let (location, _) =
-        post_login(&stack, "viewer@example.com", ADMIN_PASSWORD, "192.0.2.50").await;
+    let (location, _) = post_login(&stack, "viewer@example.com", ADMIN_PASSWORD, attacker).await;
+    assert_eq!(
+        location, "/",
+        "the lock is for one account, not the whole address"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_wrong_passwords_check_no_more_than_the_policy_allows() {
+    use dashboard::auth::throttle::{ATTEMPTS_PER_ADDRESS, FIRST_PAUSE_SECS, UNPACED_ATTEMPTS};
+    let stack = stack(false).await;
+    user_with_role(&stack, Role::Operator).await;
+    let account = "operator@example.com";
+
+    // 20 at once from one address: at most the address's allowance is checked.
+    let attempts = (0..20).map(|_| post_login(&stack, account, "wrong password", "127.0.0.4"));
+    futures::future::join_all(attempts).await;
+    let checked = logged(&stack, "sign-in failed", account).await;
+    assert!(
+        checked as i64 <= ATTEMPTS_PER_ADDRESS,
+        "{checked} passwords checked for 20 concurrent attempts from one address"
+    );
+    assert_eq!(logged(&stack, "sign-in locked", account).await, 1);
+    let (location, _) = post_login(&stack, account, ADMIN_PASSWORD, "127.0.0.4").await;
     assert!(
         location.starts_with("/login"),
-        "the address is locked for every account"
+        "that address stays locked out"
     );
-    let (location, _) =
-        post_login(&stack, "viewer@example.com", ADMIN_PASSWORD, "192.0.2.51").await;
-    assert_eq!(location, "/", "other addresses may still sign in");
+
+    // 40 at once from 40 addresses: the account is paced, one check a pause.
+    let started = std::time::Instant::now();
+    let attempts = (0..40).map(|n| {
+        let address = format!("127.0.1.{}", n + 1);
+        let stack = &stack;
+        async move { post_login(stack, account, "wrong password", &address).await }
+    });
+    futures::future::join_all(attempts).await;
+    let checked = logged(&stack, "sign-in failed", account).await;
+    let pauses = started.elapsed().as_secs() as i64 / FIRST_PAUSE_SECS + 1;
+    assert!(
+        checked as i64 <= UNPACED_ATTEMPTS + pauses,
+        "{checked} passwords checked in all, after 20 attempts from one address and 40 from forty within {pauses} pauses"
+    );
+    owner_signs_in(&stack, account, "127.0.0.5").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,11 +333,11 @@ async fn disabling_and_signing_out_end_sessions_at_once() {
         303,
         "refused at once"
     );
-    let (location, cookies) =
-        post_login(&stack, "viewer@example.com", ADMIN_PASSWORD, "192.0.2.9").await;
+    let (location, message) =
+        login_message(&stack, "viewer@example.com", ADMIN_PASSWORD, "127.0.0.9").await;
     assert!(
-        location.starts_with("/login") && cookies.contains("disabled"),
-        "cannot sign in again"
+        location.starts_with("/login") && message.contains("disabled"),
+        "cannot sign in again: {message}"
     );
     let flash = me
         .submit(
@@ -300,7 +352,7 @@ async fn disabling_and_signing_out_end_sessions_at_once() {
     );
 
     let (status, location, cookies) = me.post(&stack, "/api/logout", &[]).await;
-    assert_eq!((status, location.as_str()), (302, "/login"));
+    assert_eq!((status, location.as_str()), (303, "/login"));
     assert!(cookies.contains("session=;"), "the cookie is removed");
     assert_eq!(
         me.page(&stack, "/orders").await.0,
@@ -391,6 +443,61 @@ async fn admins_manage_users_and_every_action_is_in_the_activity_log() {
         "with who did it"
     );
     assert!(activity.contains("staff@example.com"), "and on what");
+
+    // What the server did, not what the form said.
+    let made_up = me
+        .submit(
+            &stack,
+            "/api/dead-letters/redrive",
+            &[("ids[0]", "made-up-id")],
+        )
+        .await;
+    assert!(
+        made_up.contains("Sent back to the order queue: 0 dead letters"),
+        "{made_up}"
+    );
+    let entries = dashboard::auth::audit::AuditLog::new(
+        stack.clients.dynamodb.clone(),
+        &stack.resources.names.table,
+    )
+    .recent(chrono::Utc::now(), 1, 500)
+    .await
+    .unwrap();
+    let redrive = entries
+        .iter()
+        .find(|entry| entry.action == "redrive dead letters")
+        .expect("the redrive is logged");
+    assert!(
+        redrive.details.contains(&"not found: 1".to_owned()),
+        "{redrive:?}"
+    );
+    assert!(
+        redrive.details.contains(&"done: 0".to_owned()),
+        "{redrive:?}"
+    );
+    let sign_ins = entries
+        .iter()
+        .filter(|entry| entry.action == "sign in")
+        .count();
+    assert!(sign_ins >= 2, "sign-ins are logged too");
+    assert!(
+        entries
+            .iter()
+            .any(|entry| entry.action == "sign in" && entry.actor.ends_with("from 127.0.0.1")),
+        "with the address they came from"
+    );
+    me.post(&stack, "/api/logout", &[]).await;
+    let entries = dashboard::auth::audit::AuditLog::new(
+        stack.clients.dynamodb.clone(),
+        &stack.resources.names.table,
+    )
+    .recent(chrono::Utc::now(), 1, 500)
+    .await
+    .unwrap();
+    assert!(
+        entries.iter().any(|entry| entry.action == "sign out"),
+        "and sign-outs"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

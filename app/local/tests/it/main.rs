@@ -6,6 +6,8 @@ mod support;
 mod auth;
 mod browser;
 mod flow;
+mod fuzz;
+mod gate;
 mod infra;
 mod pages;
 mod schema;

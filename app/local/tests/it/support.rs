@@ -146,8 +146,15 @@ pub async fn queue_depth(stack: &LocalStack, queue_url: &str) -> usize {
 
 /// A browser without JavaScript: posts forms, does not follow redirects.
 pub fn browser() -> reqwest::Client {
+    browser_at("127.0.0.1")
+}
+
+/// The same, connecting from another loopback address (`127.0.0.2`, …), as
+/// a client elsewhere would: the dashboard throttles by the socket's peer.
+pub fn browser_at(address: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .local_address(address.parse::<std::net::IpAddr>().expect("an IP address"))
         .build()
         .expect("client")
 }
@@ -171,7 +178,7 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 
 /// Signs in through the login form; panics if that fails.
 pub async fn sign_in(stack: &LocalStack, email: &str, password: &str) -> Visitor {
-    let (location, cookies) = post_login(stack, email, password, "203.0.113.7").await;
+    let (location, cookies) = post_login(stack, email, password, "127.0.0.1").await;
     let cookie = cookies
         .lines()
         .find(|c| c.starts_with("session=") && !c.starts_with("session=;"))
@@ -198,10 +205,9 @@ pub async fn post_login(
     password: &str,
     address: &str,
 ) -> (String, String) {
-    let response = browser()
+    let response = browser_at(address)
         .post(format!("{}/api/login", stack.api_url))
         .header("Accept", "text/html")
-        .header("X-Forwarded-For", address)
         .form(&[("email", email), ("password", password), ("next", "/")])
         .send()
         .await
@@ -210,6 +216,50 @@ pub async fn post_login(
         header(&response, "location"),
         header(&response, "set-cookie"),
     )
+}
+
+/// The one-time message the page at `location` shows, given the cookies an
+/// action set (and the session, if any).
+pub async fn flash_on(
+    stack: &LocalStack,
+    location: &str,
+    set_cookies: &str,
+    session: &str,
+) -> String {
+    let flash = set_cookies
+        .lines()
+        .find(|c| c.starts_with("flash="))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_default();
+    let visitor = Visitor {
+        cookie: format!("{session}; {flash}"),
+        csrf: String::new(),
+    };
+    let (_, html) = visitor.page(stack, location).await;
+    let page = scraper::Html::parse_document(&html);
+    let selector = scraper::Selector::parse(".flash").unwrap();
+    page.select(&selector)
+        .next()
+        .unwrap_or_else(|| panic!("a flash message on {location}"))
+        .text()
+        .collect()
+}
+
+/// Signs in through the form from `address`; returns where it went and, if
+/// it went back to sign-in, the message shown there.
+pub async fn login_message(
+    stack: &LocalStack,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> (String, String) {
+    let (location, cookies) = post_login(stack, email, password, address).await;
+    if location.starts_with("/login") {
+        let message = flash_on(stack, &location, &cookies, "").await;
+        (location, message)
+    } else {
+        (location, String::new())
+    }
 }
 
 /// Signs in as the first admin.
@@ -286,23 +336,8 @@ impl Visitor {
         fields: &[(&str, &str)],
     ) -> String {
         let (status, location, cookies) = self.post(stack, action, fields).await;
-        assert_eq!(status, 302, "{action} redirects");
-        let flash = cookies
-            .lines()
-            .find(|c| c.starts_with("flash="))
-            .and_then(|c| c.split(';').next())
-            .unwrap_or_default();
-        let with_flash = Visitor {
-            cookie: format!("{}; {flash}", self.cookie),
-            csrf: self.csrf.clone(),
-        };
-        let (_, html) = with_flash.page(stack, &location).await;
-        let start = html
-            .find("class=\"flash")
-            .unwrap_or_else(|| panic!("a flash message after {action}"));
-        let text = &html[start..];
-        let text = &text[text.find('>').unwrap() + 1..];
-        text[..text.find("</p>").unwrap()].to_owned()
+        assert_eq!(status, 303, "{action} redirects");
+        flash_on(stack, &location, &cookies, &self.cookie).await
     }
 }
 
@@ -330,4 +365,43 @@ pub async fn dead_letter(stack: &LocalStack, body: &str, order_id: &str, reason:
         .unwrap()
         .message_id
         .unwrap()
+}
+
+/// Sends one request with the request target exactly as given (HTTP client
+/// libraries normalise paths, which is what an attacker would not do) and
+/// returns the status and the body. Plain HTTP/1.1 over one connection.
+pub async fn raw_request(
+    stack: &LocalStack,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = stack.api_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let mut request =
+        format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }

@@ -15,8 +15,11 @@ pub enum AwsErrorKind {
     NotFound,
     /// No answer: network, timeout or a service error.
     Unavailable,
-    /// AWS refused the request itself.
+    /// AWS refused the request itself (a validation error, an item over
+    /// DynamoDB's size limit): the same request will never succeed.
     Rejected,
+    /// What AWS returned cannot be read as what we stored (a bug or a hand edit).
+    Corrupt,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -48,6 +51,17 @@ impl AwsError {
         }
     }
 
+    /// Data read from AWS that does not decode as what we stored.
+    pub fn corrupt(action: impl Into<String>, error: impl std::fmt::Display) -> Self {
+        Self {
+            action: action.into(),
+            kind: AwsErrorKind::Corrupt,
+            code: None,
+            message: format!("the stored data cannot be read: {error}"),
+        }
+    }
+
+    /// Whether trying again later may succeed (throttling, timeouts, outages).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,

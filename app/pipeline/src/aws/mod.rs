@@ -5,12 +5,18 @@ mod error;
 
 pub use error::{AwsError, AwsErrorKind, conditional};
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
 
 /// How long a caller waits for AWS and how often it tries. Every client is
 /// built with one of these, so no call can wait without limit; the reasons
@@ -93,4 +99,102 @@ pub async fn config_for_endpoint(endpoint: &str, patience: Patience) -> SdkConfi
         .retry_config(patience.retries())
         .load()
         .await
+}
+
+/// One AWS call as the SDK names it: service and operation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+}
+
+/// Records every AWS call made through the clients it is attached to: the
+/// tests use it to show that a refused request made none, and that each
+/// function calls exactly what its IAM role allows.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<Call>>>);
+
+impl CallLog {
+    pub fn calls(&self) -> Vec<Call> {
+        self.0.lock().expect("call log lock").clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.lock().expect("call log lock").len()
+    }
+}
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "CallLog"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(metadata) = cfg.load::<Metadata>() {
+            self.0.lock().expect("call log lock").push(Call {
+                service: metadata.service().to_owned(),
+                operation: metadata.name().to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// How a component reaches AWS: the SDK configuration and, in tests, a log
+/// of its calls. Components build the clients they need from it.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub config: SdkConfig,
+    pub calls: Option<CallLog>,
+}
+
+impl Aws {
+    pub fn new(config: SdkConfig) -> Self {
+        Self {
+            config,
+            calls: None,
+        }
+    }
+
+    /// The configuration a Lambda function gets (see [`config_from_env`]).
+    pub async fn from_env(patience: Patience) -> Self {
+        Self::new(config_from_env(patience).await)
+    }
+
+    /// The same configuration, recording every call into `log`.
+    pub fn recording(config: SdkConfig, log: CallLog) -> Self {
+        Self {
+            config,
+            calls: Some(log),
+        }
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        crate::aws_client!(aws_sdk_dynamodb, self)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        crate::aws_client!(aws_sdk_sqs, self)
+    }
+
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        crate::aws_client!(aws_sdk_sns, self)
+    }
+}
+
+/// A client of the SDK crate `$sdk` from an [`Aws`], with its call log attached.
+#[macro_export]
+macro_rules! aws_client {
+    ($sdk:ident, $aws:expr) => {{
+        let aws: &$crate::aws::Aws = $aws;
+        let mut builder = $sdk::config::Builder::from(&aws.config);
+        if let Some(log) = &aws.calls {
+            builder = builder.interceptor(log.clone());
+        }
+        $sdk::Client::from_conf(builder.build())
+    }};
 }

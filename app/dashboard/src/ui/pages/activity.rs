@@ -3,6 +3,9 @@
 use chrono::Utc;
 use leptos::prelude::*;
 
+use crate::auth::Admin;
+use crate::ui::access::{Granted, Page};
+
 use super::widgets::{Empty, Heading, Problem};
 use crate::auth::audit::Entry;
 use crate::ui::dashboard;
@@ -10,9 +13,14 @@ use crate::ui::dashboard;
 /// Days of activity shown.
 const DAYS: u64 = 7;
 
-#[component]
-pub fn ActivityPage() -> impl IntoView {
-    view! {
+pub struct ActivityPage;
+
+impl Page for ActivityPage {
+    type Needs = Admin;
+    const PATH: &'static str = "/activity";
+
+    fn view(_granted: Granted<Admin>) -> AnyView {
+        view! {
         <Heading title="Activity".to_owned() subtitle=format!("Every redrive, delete, subscription and user change of the last {DAYS} days, newest first.")/>
         {Suspend::new(async move {
             match dashboard().auth.audit.recent(Utc::now(), DAYS, 200).await {
@@ -21,6 +29,8 @@ pub fn ActivityPage() -> impl IntoView {
                 Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
             }
         })}
+    }
+        .into_any()
     }
 }
 

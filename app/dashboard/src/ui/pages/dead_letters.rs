@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use crate::auth::Operator;
+use crate::ui::access::{Granted, Page};
+
 use super::widgets::{Csrf, Empty, Heading, Problem, When};
 use crate::DeadLetter;
 use crate::dead_letters::MAX_SHOWN;
@@ -12,10 +15,15 @@ use crate::ui::dashboard;
 
 use leptos::server_fn::ServerFn;
 
-#[component]
-pub fn DeadLettersPage() -> impl IntoView {
-    let now = Utc::now();
-    view! {
+pub struct DeadLettersPage;
+
+impl Page for DeadLettersPage {
+    type Needs = Operator;
+    const PATH: &'static str = "/dead-letters";
+
+    fn view(_granted: Granted<Operator>) -> AnyView {
+        let now = Utc::now();
+        view! {
         <Heading
             title="Dead letters".to_owned()
             subtitle="Messages the pipeline gave up on. Fix the cause, then send them back to the order queue, or delete them.".to_owned()
@@ -28,6 +36,8 @@ pub fn DeadLettersPage() -> impl IntoView {
                 (Err(error), _) | (_, Err(error)) => view! { <Problem message=error.to_string()/> }.into_any(),
             }
         })}
+    }
+        .into_any()
     }
 }
 

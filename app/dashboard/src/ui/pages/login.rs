@@ -1,19 +1,27 @@
 //! `/login`: the one page open to everyone.
 
 use leptos::prelude::*;
+
+use crate::auth::Public;
+use crate::ui::access::{Granted, Page};
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use super::widgets::Heading;
 use crate::ui::actions::Login;
 
-#[component]
-pub fn LoginPage() -> impl IntoView {
-    let next = use_query_map()
-        .get_untracked()
-        .get("next")
-        .unwrap_or_else(|| "/".to_owned());
-    view! {
+pub struct LoginPage;
+
+impl Page for LoginPage {
+    type Needs = Public;
+    const PATH: &'static str = "/login";
+
+    fn view(_granted: Granted<Public>) -> AnyView {
+        let next = use_query_map()
+            .get_untracked()
+            .get("next")
+            .unwrap_or_else(|| "/".to_owned());
+        view! {
         <Heading title="Sign in".to_owned() subtitle="The order dashboard is for the shop's staff.".to_owned()/>
         <section class="card narrow">
             <form method="post" action=Login::PATH class="stack">
@@ -24,5 +32,7 @@ pub fn LoginPage() -> impl IntoView {
             </form>
             <p class="muted small">"Forgot your password? An admin can set a new one for you."</p>
         </section>
+    }
+        .into_any()
     }
 }

@@ -2,6 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+
+use crate::auth::Viewer;
+use crate::ui::access::{Granted, Page};
 use leptos_router::hooks::use_params_map;
 
 use super::widgets::{Empty, Heading, Problem, StatusBadge, When};
@@ -20,14 +23,19 @@ pub async fn load(id: &str) -> Result<Option<Order>, String> {
         .map_err(|error| error.to_string())
 }
 
-#[component]
-pub fn OrderPage() -> impl IntoView {
-    let id = use_params_map()
-        .get_untracked()
-        .get("order_id")
-        .unwrap_or_default();
-    let now = Utc::now();
-    Suspend::new(async move {
+pub struct OrderPage;
+
+impl Page for OrderPage {
+    type Needs = Viewer;
+    const PATH: &'static str = "/orders/{order_id}";
+
+    fn view(_granted: Granted<Viewer>) -> AnyView {
+        let id = use_params_map()
+            .get_untracked()
+            .get("order_id")
+            .unwrap_or_default();
+        let now = Utc::now();
+        Suspend::new(async move {
         match load(&id).await {
             Ok(Some(order)) => order_view(order, now).into_any(),
             Ok(None) => {
@@ -48,6 +56,8 @@ pub fn OrderPage() -> impl IntoView {
             }
         }
     })
+        .into_any()
+    }
 }
 
 fn step(

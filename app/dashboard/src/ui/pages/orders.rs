@@ -4,6 +4,9 @@
 
 use chrono::{Days, NaiveDate, Utc};
 use leptos::prelude::*;
+
+use crate::auth::Viewer;
+use crate::ui::access::{Granted, Page};
 use leptos_router::hooks::use_query_map;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -32,25 +35,31 @@ pub struct Filters {
 impl Filters {
     pub fn from_query(get: impl Fn(&str) -> Option<String>, today: NaiveDate) -> Self {
         let mut problems = Vec::new();
+        let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date");
+        let latest = NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date");
+        let today = today.clamp(earliest, latest);
         let mut date = |key: &str, default: NaiveDate| match get(key)
             .filter(|v| !v.trim().is_empty())
         {
             None => default,
-            Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-                problems.push(format!(
-                    "{key:?} must be a date like 2026-11-24; showing the default."
-                ));
-                default
-            }),
+            Some(text) => match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                Ok(day) if (earliest..=latest).contains(&day) => day,
+                _ => {
+                    problems.push(format!(
+                        "{key:?} must be a date like 2026-11-24 between 2000 and 2100; showing the default."
+                    ));
+                    default
+                }
+            },
         };
         let to = date("to", today);
-        let from = date("from", to - Days::new(DEFAULT_DAYS - 1));
+        let from = date("from", (to - Days::new(DEFAULT_DAYS - 1)).max(earliest));
         let (from, to) = if from > to { (to, from) } else { (from, to) };
         let from = if (to - from).num_days() >= MAX_RANGE_DAYS as i64 {
             problems.push(format!(
                 "A range covers at most {MAX_RANGE_DAYS} days; showing the last {MAX_RANGE_DAYS}."
             ));
-            to - Days::new(MAX_RANGE_DAYS - 1)
+            (to - Days::new(MAX_RANGE_DAYS - 1)).max(earliest)
         } else {
             from
         };
@@ -134,21 +143,28 @@ pub async fn load(filters: &Filters) -> Result<Found, String> {
         .map_err(|e| e.to_string())
 }
 
-#[component]
-pub fn OrdersPage() -> impl IntoView {
-    let query = use_query_map().get_untracked();
-    let now = Utc::now();
-    let filters = Filters::from_query(|key| query.get(key), now.date_naive());
-    let form = filters.clone();
-    view! {
-        <Heading title="Orders".to_owned()/>
-        <FilterForm filters=form/>
-        {Suspend::new(async move {
-            match load(&filters).await {
-                Ok(found) => found_view(found, &filters, now).into_any(),
-                Err(message) => view! { <Problem message=message/> }.into_any(),
-            }
-        })}
+pub struct OrdersPage;
+
+impl Page for OrdersPage {
+    type Needs = Viewer;
+    const PATH: &'static str = "/orders";
+
+    fn view(_granted: Granted<Viewer>) -> AnyView {
+        let query = use_query_map().get_untracked();
+        let now = Utc::now();
+        let filters = Filters::from_query(|key| query.get(key), now.date_naive());
+        let form = filters.clone();
+        view! {
+            <Heading title="Orders".to_owned()/>
+            <FilterForm filters=form/>
+            {Suspend::new(async move {
+                match load(&filters).await {
+                    Ok(found) => found_view(found, &filters, now).into_any(),
+                    Err(message) => view! { <Problem message=message/> }.into_any(),
+                }
+            })}
+        }
+        .into_any()
     }
 }
 
@@ -316,6 +332,12 @@ mod tests {
         );
         let bad = filters(&[("from", "yesterday")]);
         assert_eq!(bad.problems.len(), 1);
+        let hostile = filters(&[("to", "-262143-01-05"), ("from", "+262142-12-31")]);
+        assert_eq!(
+            hostile.problems.len(),
+            2,
+            "out-of-range dates are refused, not a panic"
+        );
         let long = filters(&[("from", "2020-01-01")]);
         assert_eq!((long.to - long.from).num_days(), MAX_RANGE_DAYS as i64 - 1);
     }

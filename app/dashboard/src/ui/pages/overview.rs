@@ -3,23 +3,32 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use crate::auth::Viewer;
+use crate::ui::access::{Granted, Page};
+
 use super::widgets::{Heading, Problem};
 use crate::Overview;
-use crate::auth::role::required_role;
-use crate::auth::web::allowed;
 use crate::ui::dashboard;
+use crate::ui::layout::may_open;
 
-#[component]
-pub fn OverviewPage() -> impl IntoView {
-    let now = Utc::now();
-    view! {
-        <Heading title="Overview".to_owned()/>
-        {Suspend::new(async move {
-            match dashboard().overview(now).await {
-                Ok(overview) => overview_view(overview).into_any(),
-                Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
-            }
-        })}
+pub struct OverviewPage;
+
+impl Page for OverviewPage {
+    type Needs = Viewer;
+    const PATH: &'static str = "/";
+
+    fn view(_granted: Granted<Viewer>) -> AnyView {
+        let now = Utc::now();
+        view! {
+            <Heading title="Overview".to_owned()/>
+            {Suspend::new(async move {
+                match dashboard().overview(now).await {
+                    Ok(overview) => overview_view(overview).into_any(),
+                    Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
+                }
+            })}
+        }
+        .into_any()
     }
 }
 
@@ -69,8 +78,7 @@ pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
 
 /// A figure card, linking to its page only for those who may open it.
 fn card<V: IntoView + 'static>(href: &'static str, class: &'static str, content: V) -> AnyView {
-    let may_open = required_role(href).is_some_and(allowed);
-    if may_open {
+    if may_open(href) {
         view! { <a class=class href=href>{content}</a> }.into_any()
     } else {
         view! { <div class=class>{content}</div> }.into_any()

@@ -2,13 +2,21 @@
 
 use leptos::prelude::*;
 
+use crate::auth::Operator;
+use crate::ui::access::{Granted, Page};
+
 use super::widgets::{Heading, Problem};
 use crate::QueueStats;
 use crate::ui::{dashboard, format};
 
-#[component]
-pub fn QueuesPage() -> impl IntoView {
-    view! {
+pub struct QueuesPage;
+
+impl Page for QueuesPage {
+    type Needs = Operator;
+    const PATH: &'static str = "/queues";
+
+    fn view(_granted: Granted<Operator>) -> AnyView {
+        view! {
         <Heading
             title="Queues".to_owned()
             subtitle="Orders wait in the order queue until ingest stores them; what cannot be processed ends in the dead-letter queue.".to_owned()
@@ -24,6 +32,8 @@ pub fn QueuesPage() -> impl IntoView {
                 (Err(error), _) | (_, Err(error)) => view! { <Problem message=error.to_string()/> }.into_any(),
             }
         })}
+    }
+        .into_any()
     }
 }
 

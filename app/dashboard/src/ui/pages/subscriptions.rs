@@ -1,6 +1,9 @@
 //! `/subscriptions`: who gets the order emails, and how to change that.
 
 use leptos::prelude::*;
+
+use crate::auth::Admin;
+use crate::ui::access::{Granted, Page};
 use leptos::server_fn::ServerFn;
 
 use super::widgets::{Csrf, Empty, Heading, Problem};
@@ -11,9 +14,16 @@ use crate::ui::dashboard;
 use crate::{EmailSubscription, SubscriptionStatus};
 use domain::Currency;
 
-#[component]
-pub fn SubscriptionsPage() -> impl IntoView {
-    view! {
+use crate::subscriptions::Minimums;
+
+pub struct SubscriptionsPage;
+
+impl Page for SubscriptionsPage {
+    type Needs = Admin;
+    const PATH: &'static str = "/subscriptions";
+
+    fn view(_granted: Granted<Admin>) -> AnyView {
+        view! {
         <Heading
             title="Notifications".to_owned()
             subtitle="Every address here gets an email for each new order (or each order above its minimum).".to_owned()
@@ -24,6 +34,8 @@ pub fn SubscriptionsPage() -> impl IntoView {
                 Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
             }
         })}
+    }
+        .into_any()
     }
 }
 
@@ -79,22 +91,46 @@ pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoVie
     }
 }
 
+fn currency_options(selected: Option<Currency>) -> impl IntoView {
+    Currency::ALL
+        .into_iter()
+        .map(|currency| {
+            view! { <option value=currency.code() selected=selected == Some(currency)>{currency.code()}</option> }
+        })
+        .collect_view()
+}
+
+/// The rows of the minimums form: one a minimum, and one empty to add another.
+fn minimum_rows(email: &str, minimums: &Minimums) -> impl IntoView + use<> {
+    let mut rows: Vec<(Option<Currency>, String)> = minimums
+        .0
+        .iter()
+        .map(|(currency, amount)| (Some(*currency), amount.plain(*currency)))
+        .collect();
+    rows.push((None, String::new()));
+    rows.into_iter()
+        .enumerate()
+        .map(|(index, (currency, amount))| {
+            let label = format!("Minimum {} for {email}", index + 1);
+            view! {
+                <span class="minimum">
+                    <label>
+                        <span class="visually-hidden">{format!("{label}: currency")}</span>
+                        <select name=format!("minimums[{index}][currency]")>{currency_options(currency)}</select>
+                    </label>
+                    <label>
+                        <span class="visually-hidden">{format!("{label}: amount")}</span>
+                        <input type="text" inputmode="decimal" name=format!("minimums[{index}][amount]") value=amount size="8" placeholder="e.g. 50.00"/>
+                    </label>
+                </span>
+            }
+        })
+        .collect_view()
+}
+
 fn subscription_row(subscription: EmailSubscription) -> impl IntoView + use<> {
     let email = subscription.email.clone();
-    let minimum = subscription
-        .min_total
-        .map(|amount| {
-            amount
-                .format(Currency::Usd)
-                .trim_start_matches("USD ")
-                .to_owned()
-        })
-        .unwrap_or_default();
-    let which = if minimum.is_empty() {
-        "every order".to_owned()
-    } else {
-        format!("orders of at least {minimum}")
-    };
+    let which = subscription.minimums.describe();
     match subscription.status {
         SubscriptionStatus::Pending => view! {
             <tr>
@@ -114,21 +150,16 @@ fn subscription_row(subscription: EmailSubscription) -> impl IntoView + use<> {
                     <form method="post" action=SetSubscriptionFilter::PATH class="row compact">
                         <Csrf/>
                         <input type="hidden" name="arn" value=arn.clone()/>
-                        <input type="hidden" name="email" value=email.clone()/>
-                        <label>
-                            "Minimum total"
-                            <input type="text" inputmode="decimal" name="min_total" value=minimum size="8" placeholder="e.g. 50.00"/>
-                        </label>
-                        <button type="submit" class="quiet">"Set"</button>
+                        {minimum_rows(&email, &subscription.minimums)}
+                        <button type="submit" class="quiet" aria-label=format!("Set the minimums for {email}")>"Set"</button>
                     </form>
                 </td>
                 <td>
                     <form method="post" action=RemoveSubscription::PATH>
                         <Csrf/>
                         <input type="hidden" name="arn" value=arn/>
-                        <input type="hidden" name="email" value=email.clone()/>
                         <details class="confirm">
-                            <summary class="button danger">"Remove…"</summary>
+                            <summary class="button danger" aria-label=format!("Remove {email}…")>"Remove…"</summary>
                             <p>{format!("Stop emailing {email} about orders?")}</p>
                             <button type="submit" class="danger">"Yes, remove"</button>
                         </details>

@@ -1,6 +1,9 @@
 //! `/users`: who may use the dashboard, and with which role (admins only).
 
 use leptos::prelude::*;
+
+use crate::auth::Admin;
+use crate::ui::access::{Granted, Page};
 use leptos::server_fn::ServerFn;
 
 use super::widgets::{Csrf, Heading, Problem};
@@ -9,9 +12,14 @@ use crate::auth::users::User;
 use crate::ui::actions::{AddUser, ResetUserPassword, SetUserDisabled, SetUserRole};
 use crate::ui::dashboard;
 
-#[component]
-pub fn UsersPage() -> impl IntoView {
-    view! {
+pub struct UsersPage;
+
+impl Page for UsersPage {
+    type Needs = Admin;
+    const PATH: &'static str = "/users";
+
+    fn view(_granted: Granted<Admin>) -> AnyView {
+        view! {
         <Heading title="Users".to_owned() subtitle="Viewers see orders; operators also handle queues and dead letters; admins also manage notifications and users.".to_owned()/>
         {Suspend::new(async move {
             match dashboard().auth.users.list().await {
@@ -19,6 +27,8 @@ pub fn UsersPage() -> impl IntoView {
                 Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
             }
         })}
+    }
+        .into_any()
     }
 }
 

@@ -76,8 +76,9 @@ pub fn NotFound() -> impl IntoView {
 /// The session's anti-forgery token, which every form must carry.
 #[component]
 pub fn Csrf() -> impl IntoView {
-    let token = crate::auth::web::current_user()
-        .map(|user| user.csrf)
+    let token = crate::ui::access::visitor()
+        .user()
+        .map(|user| user.csrf.clone())
         .unwrap_or_default();
     view! { <input type="hidden" name="csrf" value=token/> }
 }
