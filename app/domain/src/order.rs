@@ -167,13 +167,7 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 
 fn fingerprint(request: &OrderRequest) -> String {
     let canonical = serde_json::to_vec(request).expect("an order request always serializes");
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(64);
-    for byte in Sha256::digest(canonical) {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    hex
+    hex::encode(Sha256::digest(canonical))
 }
 
 #[cfg(test)]

@@ -1,15 +1,14 @@
 //! The stylesheet, script and images, compiled into the binary (Lambda has no
 //! files to serve from) and served under content-hashed names, so browsers
-//! may cache them for a year and still never see a stale one.
+//! may cache them for a year and still never see a stale one. rust-embed
+//! computes each file's SHA-256 and MIME type at build time.
 
-use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rust_embed::RustEmbed;
-use sha2::{Digest, Sha256};
+use rust_embed::{EmbeddedFile, RustEmbed};
 
 #[derive(RustEmbed)]
 #[folder = "../../style/"]
@@ -25,25 +24,19 @@ struct Asset {
     name: String,
     /// `name.<hash>.ext`
     hashed_name: String,
-    bytes: Cow<'static, [u8]>,
+    file: EmbeddedFile,
 }
 
-fn embedded(name: &str) -> Option<Cow<'static, [u8]>> {
-    Style::get(name)
-        .or_else(|| Public::get(name))
-        .map(|file| file.data)
+fn embedded(name: &str) -> Option<EmbeddedFile> {
+    Style::get(name).or_else(|| Public::get(name))
 }
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     Style::iter()
         .chain(Public::iter())
         .filter_map(|name| {
-            let bytes = embedded(&name)?;
-            let hash: String = Sha256::digest(&bytes)
-                .iter()
-                .take(5)
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let file = embedded(&name)?;
+            let hash = hex::encode(&file.metadata.sha256_hash()[..5]);
             let hashed_name = match name.rsplit_once('.') {
                 Some((stem, extension)) => format!("{stem}.{hash}.{extension}"),
                 None => format!("{name}.{hash}"),
@@ -51,7 +44,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             Some(Asset {
                 name: name.into_owned(),
                 hashed_name,
-                bytes,
+                file,
             })
         })
         .collect()
@@ -67,43 +60,37 @@ pub fn url(name: &str) -> String {
     format!("{PREFIX}/{hashed}")
 }
 
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("ico") => "image/x-icon",
-        _ => "application/octet-stream",
-    }
+/// Every asset URL, for the tests.
+pub fn urls() -> Vec<String> {
+    ASSETS
+        .iter()
+        .map(|asset| format!("{PREFIX}/{}", asset.hashed_name))
+        .collect()
 }
 
-/// `GET /assets/{file}`
+fn respond(file: &EmbeddedFile, cache: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, file.metadata.mimetype().to_owned()),
+            (header::CACHE_CONTROL, cache.to_owned()),
+        ],
+        file.data.clone(),
+    )
+        .into_response()
+}
+
+/// `GET /assets/{file}`: only exact hashed names.
 pub async fn serve(Path(file): Path<String>) -> Response {
     match ASSETS.iter().find(|asset| asset.hashed_name == file) {
-        Some(asset) => (
-            [
-                (header::CONTENT_TYPE, content_type(&file)),
-                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            ],
-            asset.bytes.clone(),
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        Some(asset) => respond(&asset.file, "public, max-age=31536000, immutable"),
+        None => super::super::web::refusal::not_found().await,
     }
 }
 
 /// The favicon at the root, where browsers look for it uninvited.
 pub async fn favicon() -> Response {
     match embedded("favicon.svg") {
-        Some(bytes) => (
-            [
-                (header::CONTENT_TYPE, "image/svg+xml"),
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Some(file) => respond(&file, "public, max-age=86400"),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

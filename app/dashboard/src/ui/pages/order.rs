@@ -107,7 +107,7 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
                 <h2>"Customer"</h2>
                 <p>{order.customer.name.to_string()}<br/>
                     <a href=format!("mailto:{}", order.customer.email)>{order.customer.email.to_string()}</a></p>
-                <p><a href=format!("/orders?email={}", percent_encoding::utf8_percent_encode(order.customer.email.as_str(), percent_encoding::NON_ALPHANUMERIC))>"Their other orders"</a></p>
+                <p><a href=format!("/orders?{}", serde_urlencoded::to_string([("email", order.customer.email.as_str())]).unwrap_or_default())>"Their other orders"</a></p>
             </section>
             <section class="card">
                 <h2>"Ship to"</h2>
