@@ -61,6 +61,7 @@ fn options() -> anyhow::Result<StackOptions> {
         admin_password: std::env::var("ADMIN_PASSWORD").unwrap_or_else(|_| Password::generate()),
         // A fresh key each start: local sessions end with the stack.
         session_secret: Cookies::random_secret(),
+        api_errors: local_stack::api::ErrorDetail::FieldLevel,
     })
 }
 

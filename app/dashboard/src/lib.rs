@@ -27,6 +27,29 @@ pub use overview::Overview;
 pub use queues::{QueueMonitor, QueueStats};
 pub use subscriptions::{EmailSubscription, SubscriptionStatus, Subscriptions};
 
+/// Every AWS call the dashboard makes, as IAM names it: its role allows
+/// exactly these, a test checks both ways.
+pub const AWS_CALLS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:SendMessage",
+    "sns:ListSubscriptionsByTopic",
+    "sns:GetSubscriptionAttributes",
+    "sns:Subscribe",
+    "sns:SetSubscriptionAttributes",
+    "sns:Unsubscribe",
+    "sns:Publish",
+    "cloudwatch:GetMetricStatistics",
+    "secretsmanager:GetSecretValue",
+];
+
 /// Everything the dashboard talks to; cheap to clone (clients share connections).
 #[derive(Clone, Debug)]
 pub struct Dashboard {

@@ -218,14 +218,23 @@ impl Checker {
         }
     }
 
+    /// A whole number, as JSON Schema's `integer` sees one: any number with
+    /// no fractional part (`-0`, `2.0` and `1e2` are whole numbers too).
     fn whole_number(&mut self, map: &Map<String, Value>, path: &str, key: &str) -> Option<u64> {
         let value = self.field(map, path, key)?;
-        let number = value.as_u64();
+        let number = match value {
+            Value::Number(number) => number.as_u64().or_else(|| {
+                // -0.0 >= 0.0 holds, so `-0` is zero.
+                let float = number.as_f64()?;
+                (float.fract() == 0.0 && float >= 0.0 && float <= u64::MAX as f64)
+                    .then_some(float as u64)
+            }),
+            _ => None,
+        };
         if number.is_none() {
-            let message = if value.as_i64().is_some() {
-                "must not be negative"
-            } else {
-                "must be a whole number"
+            let message = match value.as_f64() {
+                Some(float) if float < 0.0 && float.fract() == 0.0 => "must not be negative",
+                _ => "must be a whole number",
             };
             self.fail(&join(path, key), message);
         }
@@ -400,6 +409,20 @@ mod tests {
         let mut body = valid();
         body["items"][0]["quantity"] = json!(1.5);
         assert_eq!(fields(body), ["items[0].quantity"]);
+        let mut body = valid();
+        body["items"][0]["quantity"] = json!(-2);
+        assert_eq!(fields(body), ["items[0].quantity"]);
+    }
+
+    #[test]
+    fn whole_numbers_are_whole_however_they_are_written() {
+        for (written, expected) in [("-0", 0), ("2.0", 2), ("1e2", 100), ("3", 3)] {
+            let body = valid()
+                .to_string()
+                .replace("\"unitPrice\":1299", &format!("\"unitPrice\":{written}"));
+            let request = OrderRequest::parse(&body).unwrap_or_else(|e| panic!("{written}: {e}"));
+            assert_eq!(request.items[0].unit_price.get(), expected, "{written}");
+        }
     }
 
     #[test]

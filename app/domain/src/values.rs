@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::{self, TextProblem};
+
 /// Why a value was refused, phrased for the client who sent it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -30,8 +32,15 @@ pub struct Text<const MAX: usize>(String);
 impl<const MAX: usize> Text<MAX> {
     pub fn parse(value: impl Into<String>) -> Result<Self, Invalid> {
         let value = value.into();
-        if !value.chars().any(|c| !c.is_whitespace()) {
-            return Err(invalid("must not be blank"));
+        match crate::text::check(&value) {
+            Ok(()) => {}
+            Err(TextProblem::Blank) => return Err(invalid("must not be blank")),
+            Err(TextProblem::Forbidden(c)) => {
+                return Err(invalid(format!(
+                    "must not contain the control character U+{:04X}",
+                    u32::from(c)
+                )));
+            }
         }
         if char_count(&value) > MAX {
             return Err(invalid(format!("must be at most {MAX} characters")));
@@ -89,8 +98,12 @@ impl Email {
             )));
         }
         let (local, domain) = value.split_once('@').ok_or_else(refuse)?;
-        let clean =
-            |part: &str| !part.is_empty() && part.chars().all(|c| c != '@' && !c.is_whitespace());
+        let clean = |part: &str| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c != '@' && !text::is_whitespace(c) && !text::is_forbidden(c))
+        };
         let dotted = domain
             .char_indices()
             .any(|(i, c)| c == '.' && i > 0 && i + 1 < domain.len());
@@ -538,6 +551,8 @@ mod tests {
             "ana@example.",
             "a b@example.com",
             "a@b@example.com",
+            "a\u{85}b@example.com",
+            "a\u{FEFF}b@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
@@ -568,7 +583,15 @@ mod tests {
     fn text_counts_characters_not_bytes() {
         assert!(PersonName::parse("ç".repeat(100)).is_ok());
         assert!(PersonName::parse("ç".repeat(101)).is_err());
-        assert!(PersonName::parse(" \t ").is_err());
+        assert!(PersonName::parse(" \u{3000} ").is_err());
+        assert!(
+            PersonName::parse("\u{FEFF}").is_err(),
+            "U+FEFF is whitespace to ECMAScript"
+        );
+        assert!(
+            PersonName::parse("Ana\nSouza").is_err(),
+            "no line breaks in a name"
+        );
     }
 
     #[test]

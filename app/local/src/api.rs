@@ -1,6 +1,19 @@
-//! `POST /orders`, as API Gateway's direct SQS integration serves it: check
-//! the content type, size and body; queue the raw body with the order id;
-//! answer 202 with the id. A refused request queues nothing.
+//! `POST /orders` on this machine, answering exactly as the deployed API
+//! Gateway integration does (`infra/template.yaml`; the contract test runs
+//! both on one table of cases), in the same order of checks:
+//!
+//! 1. another method: 405, `Allow: POST`;
+//! 2. a `Content-Type` other than JSON: 415;
+//! 3. a body that is not a valid order: 400;
+//! 4. no `Content-Type` at all: 415;
+//! 5. an `Idempotency-Key` header (any case) that is not 8 to 64 of
+//!    `A-Z a-z 0-9 - _`: 400;
+//! 6. a body over 64 KiB (UTF-8 bytes): 413;
+//! 7. queued: 202 `{"orderId": …}`, or 503 with `Retry-After` when the queue
+//!    cannot be reached.
+//!
+//! A refused request queues nothing. Locally a 400 lists every field at
+//! fault; API Gateway cannot, and `ErrorDetail::AsDeployed` answers as it does.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -9,18 +22,44 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
-use serde::Serialize;
-
 use domain::request::MAX_BODY_BYTES;
 use domain::{FieldError, OrderId, OrderRequest};
 use pipeline::queue::OrderQueue;
+use serde::Serialize;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-pub fn router(queue: OrderQueue) -> Router {
+/// The most the local API reads of a body at all (API Gateway's is 10 MB);
+/// bodies between 64 KiB and this are validated first, as on AWS.
+pub const READ_LIMIT: usize = 1024 * 1024;
+
+/// How a refused body is explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorDetail {
+    /// Every field at fault, with its path (the local API's own answer).
+    #[default]
+    FieldLevel,
+    /// What API Gateway's request validator answers: no field.
+    AsDeployed,
+}
+
+#[derive(Clone)]
+struct Api {
+    queue: OrderQueue,
+    detail: ErrorDetail,
+}
+
+pub fn router(queue: OrderQueue, detail: ErrorDetail) -> Router {
     Router::new()
-        .route("/orders", post(place_order))
-        .with_state(queue)
+        .route(
+            "/orders",
+            post(place_order)
+                .put(other_method)
+                .delete(other_method)
+                .patch(other_method)
+                .options(other_method),
+        )
+        .with_state(Api { queue, detail })
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -33,60 +72,113 @@ pub struct Accepted {
 #[derive(Debug, Serialize)]
 pub struct Problem {
     pub message: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
 }
 
-fn problem(status: StatusCode, message: impl Into<String>, errors: Vec<FieldError>) -> Response {
+fn problem(status: StatusCode, message: &str, errors: Option<Vec<FieldError>>) -> Response {
     let body = Problem {
-        message: message.into(),
+        message: message.to_owned(),
         errors,
     };
     (status, Json(body)).into_response()
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+pub const NOT_JSON: &str = "Send the order as JSON with the header Content-Type: application/json.";
+pub const TOO_LARGE: &str = "The order body is larger than 64 KiB.";
+pub const INVALID: &str = "The order is not valid; see errors.";
+pub const INVALID_AS_DEPLOYED: &str = "The order is not valid: it does not match the order schema. The deployed API cannot say which field; check the order against the API documentation.";
+pub const NOT_QUEUED: &str =
+    "The order could not be queued just now; send it again with the same Idempotency-Key.";
+pub const ONLY_POST: &str = "Only POST is allowed here: send the order as JSON with POST.";
+
+async fn other_method() -> Response {
+    let mut response = problem(StatusCode::METHOD_NOT_ALLOWED, ONLY_POST, None);
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
-async fn place_order(State(queue): State<OrderQueue>, request: Request) -> Response {
+/// The media type of the request, lower-cased, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    Some(
+        text.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+impl Api {
+    fn invalid(&self, errors: Vec<FieldError>) -> Response {
+        match self.detail {
+            ErrorDetail::FieldLevel => problem(StatusCode::BAD_REQUEST, INVALID, Some(errors)),
+            ErrorDetail::AsDeployed => problem(
+                StatusCode::BAD_REQUEST,
+                INVALID_AS_DEPLOYED,
+                Some(Vec::new()),
+            ),
+        }
+    }
+}
+
+async fn place_order(State(api): State<Api>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    if !is_json(&parts.headers) {
-        return problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the order as JSON with the header Content-Type: application/json.",
-            vec![],
-        );
+    let media = media_type(&parts.headers);
+    if media
+        .as_deref()
+        .is_some_and(|media| media != "application/json")
+    {
+        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON, None);
+    }
+    if declared_length(&parts.headers).is_some_and(|length| length > READ_LIMIT as u64) {
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
+    }
+    let Ok(bytes) = to_bytes(Body::new(body), READ_LIMIT).await else {
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return api.invalid(vec![field_error("", "body is not UTF-8 text")]);
+    };
+    if let Err(rejected) = OrderRequest::parse(text) {
+        return api.invalid(rejected.0);
+    }
+    if media.is_none() {
+        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON, None);
     }
     let id = match parts.headers.get(IDEMPOTENCY_KEY) {
         None => OrderId::generate(),
         Some(value) => match value.to_str().ok().map(OrderId::parse) {
             Some(Ok(id)) => id,
-            Some(Err(error)) => return invalid(vec![field_error("Idempotency-Key", error.0)]),
-            None => return invalid(vec![field_error("Idempotency-Key", "must be plain ASCII")]),
+            _ => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    INVALID,
+                    Some(vec![field_error(
+                        "Idempotency-Key",
+                        "must be 8 to 64 characters of letters, digits, '-' and '_'",
+                    )]),
+                );
+            }
         },
     };
-    let Ok(bytes) = to_bytes(Body::new(body), MAX_BODY_BYTES).await else {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "The order body is larger than {} KiB.",
-                MAX_BODY_BYTES / 1024
-            ),
-            vec![],
-        );
-    };
-    let Ok(text) = std::str::from_utf8(&bytes) else {
-        return invalid(vec![field_error("", "body is not UTF-8 text")]);
-    };
-    if let Err(rejected) = OrderRequest::parse(text) {
-        return invalid(rejected.0);
+    if bytes.len() > MAX_BODY_BYTES {
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
     }
-    match queue.enqueue(&id, Utc::now(), text).await {
+    match api.queue.enqueue(&id, Utc::now(), text).await {
         Ok(_) => (
             StatusCode::ACCEPTED,
             Json(Accepted {
@@ -96,11 +188,7 @@ async fn place_order(State(queue): State<OrderQueue>, request: Request) -> Respo
             .into_response(),
         Err(error) => {
             tracing::error!(%error, order_id = %id, "could not queue an order");
-            let mut response = problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The order could not be queued just now; send it again with the same Idempotency-Key.",
-                vec![],
-            );
+            let mut response = problem(StatusCode::SERVICE_UNAVAILABLE, NOT_QUEUED, None);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -114,12 +202,4 @@ fn field_error(field: &str, message: impl Into<String>) -> FieldError {
         field: field.to_owned(),
         message: message.into(),
     }
-}
-
-fn invalid(errors: Vec<FieldError>) -> Response {
-    problem(
-        StatusCode::BAD_REQUEST,
-        "The order is not valid; see errors.",
-        errors,
-    )
 }

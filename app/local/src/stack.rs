@@ -9,7 +9,7 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use crate::Clients;
-use crate::api;
+use crate::api::{self, ErrorDetail};
 use crate::mailbox::{DeliveredEmail, Mailbox};
 use crate::provision::{Resources, provision};
 use crate::sqs_trigger::SqsTrigger;
@@ -43,6 +43,8 @@ pub struct StackOptions {
     pub admin_password: String,
     /// Seals session cookies (at least 32 characters).
     pub session_secret: String,
+    /// How the order API explains a refused body.
+    pub api_errors: ErrorDetail,
 }
 
 /// Every AWS call each deployed part made here: the order API (API
@@ -125,8 +127,11 @@ impl LocalStack {
             config_for_endpoint(endpoint, Patience::ORDER_API).await,
             calls.order_api.clone(),
         );
-        let router = api::router(OrderQueue::new(order_api.sqs(), &resources.queue_url))
-            .merge(web::router(dashboard, cookies));
+        let router = api::router(
+            OrderQueue::new(order_api.sqs(), &resources.queue_url),
+            options.api_errors,
+        )
+        .merge(web::router(dashboard, cookies));
 
         let mut stack = Self {
             clients,

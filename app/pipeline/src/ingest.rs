@@ -22,6 +22,10 @@ use crate::settings::{MissingSetting, env, read_env};
 use crate::store::{Insert, OrderStore};
 use domain::{Order, OrderId, OrderRequest};
 
+/// Every AWS call ingest makes, as IAM names it: its role allows these (and
+/// what Lambda's SQS polling needs), a test checks both ways.
+pub const AWS_CALLS: &[&str] = &["dynamodb:PutItem", "dynamodb:GetItem", "sqs:SendMessage"];
+
 /// Messages of one batch handled at once.
 const CONCURRENCY: usize = 10;
 

@@ -20,6 +20,10 @@ use crate::store::{OrderItem, OrderStore, StoreError};
 use crate::topic::OrderTopic;
 use domain::{Notified, Order, OrderEmail, OrderId};
 
+/// Every AWS call notify makes, as IAM names it: its role allows these (and
+/// what Lambda's stream polling needs), a test checks both ways.
+pub const AWS_CALLS: &[&str] = &["dynamodb:GetItem", "sns:Publish", "dynamodb:UpdateItem"];
+
 /// Records of one batch handled at once.
 const CONCURRENCY: usize = 10;
 

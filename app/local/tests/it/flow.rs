@@ -132,8 +132,14 @@ async fn a_refused_request_gets_its_error_and_queues_nothing() {
         .await
         .unwrap();
     assert_eq!(form.status(), 415);
-    let huge = json!({"customer": {"name": "x".repeat(70 * 1024), "email": "a@b.co"}});
-    let too_large = client.post(&url).json(&huge).send().await.unwrap();
+    let huge = format!("{}{}", order_body(), " ".repeat(70 * 1024));
+    let too_large = client
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(too_large.status(), 413);
     let answer: serde_json::Value = too_large.json().await.unwrap();
     assert!(answer["message"].as_str().unwrap().contains("64 KiB"));

@@ -5,9 +5,11 @@ mod support;
 
 mod auth;
 mod browser;
+mod contract;
 mod flow;
 mod fuzz;
 mod gate;
 mod infra;
 mod pages;
+mod permissions;
 mod schema;

@@ -47,6 +47,7 @@ pub async fn stack(run_pipeline: bool) -> LocalStack {
             run_pipeline,
             admin_password: ADMIN_PASSWORD.to_owned(),
             session_secret: SESSION_SECRET.to_owned(),
+            api_errors: local_stack::api::ErrorDetail::FieldLevel,
         },
     )
     .await

@@ -1,0 +1,703 @@
+//! The contract of `POST /orders` (infra/contract/order-api.json), run two
+//! ways: through the deployed API as far as it can run here, and through the
+//! local API. Both must give every case's status, body and queued message.
+//!
+//! The deployed API is API Gateway, which cannot run here; it is played by
+//! independent implementations of its parts:
+//! - the method's request validator: Ajv (JSON Schema draft 4, ECMAScript
+//!   regular expressions), `infra/emulator/validate.js`;
+//! - the mapping templates: Apache Velocity 1.7 with `$input`, `$util` and
+//!   `$context` as AWS documents them, `infra/emulator/ApiGatewayVtl.java`;
+//! - the rest, as AWS documents it and modelled below: the method decides
+//!   (POST, or the ANY mock); a Content-Type other than JSON gets
+//!   UNSUPPORTED_MEDIA_TYPE (passthrough NEVER; none means JSON); a body the
+//!   validator refuses gets BAD_REQUEST_BODY; the integration response is
+//!   chosen by matching SQS's status code against each `SelectionPattern`;
+//!   gateway responses are sent as written (they run no VTL functions).
+//!
+//! SQS's answers are the documented ones. What this leaves unverified (media
+//! type matching, the header names API Gateway passes) is pinned by
+//! `scripts/smoke` against a real deployment.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use local_stack::api::ErrorDetail;
+use local_stack::{LocalStack, StackOptions};
+use pipeline::queue::attributes;
+use serde_json::{Value, json};
+use serde_yaml::Value as Yaml;
+
+use crate::support::{self, ADMIN_PASSWORD, SESSION_SECRET};
+
+fn workspace(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One row of the contract.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub body: String,
+    pub expect: Value,
+    pub queue_unavailable: bool,
+}
+
+/// Expands `$repeat` inside a `$json` body.
+fn expand(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.contains_key("$repeat") => {
+            let times = map["$repeat"].as_u64().expect("a count") as usize;
+            if let Some(text) = map.get("$string") {
+                Value::String(text.as_str().expect("a string").repeat(times))
+            } else {
+                Value::Array(vec![expand(&map["$item"]); times])
+            }
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), expand(value)))
+                .collect(),
+        ),
+        Value::Array(list) => Value::Array(list.iter().map(expand).collect()),
+        other => other.clone(),
+    }
+}
+
+fn body_of(spec: Option<&Value>) -> String {
+    let Some(spec) = spec else {
+        return String::new();
+    };
+    if let Some(text) = spec.as_str() {
+        return text.to_owned();
+    }
+    if let Some(raw) = spec.get("$raw") {
+        return raw.as_str().expect("raw text").to_owned();
+    }
+    let mut body = serde_json::to_string(&expand(&spec["$json"])).expect("JSON");
+    if let Some(size) = spec.get("$padTo").and_then(Value::as_u64) {
+        while body.len() < size as usize {
+            body.push(' ');
+        }
+    }
+    body
+}
+
+pub fn cases() -> Vec<Case> {
+    let table: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace("infra/contract/order-api.json")).expect("the contract"),
+    )
+    .expect("the contract is JSON");
+    table["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|case| Case {
+            name: case["name"].as_str().expect("a name").to_owned(),
+            method: case["method"].as_str().unwrap_or("POST").to_owned(),
+            headers: case["headers"]
+                .as_object()
+                .map(|map| {
+                    map.iter()
+                        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            query: case["query"]
+                .as_object()
+                .map(|map| {
+                    map.iter()
+                        .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            body: body_of(case.get("body")),
+            expect: case["expect"].clone(),
+            queue_unavailable: case["queue"] == "unavailable",
+        })
+        .collect()
+}
+
+/// What a client got, and what SQS got.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub retry_after: Option<String>,
+    pub allow: Option<String>,
+    pub queued: Option<Queued>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub body: String,
+    pub order_id: String,
+    pub received_at: Option<String>,
+}
+
+/// Checks an answer against the case; `request_id` is what `$requestId` means.
+fn check(case: &Case, answer: &Answer, how: &str, field_level: bool) {
+    let what = format!("{how}: {}", case.name);
+    let expect = &case.expect;
+    assert_eq!(
+        answer.status,
+        expect["status"].as_u64().unwrap() as u16,
+        "{what}: status; got {answer:?}"
+    );
+    let request_id = answer
+        .queued
+        .as_ref()
+        .map(|queued| queued.order_id.clone())
+        .or_else(|| answer.body["orderId"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let expected_body = serde_json::to_string(&expect["body"])
+        .unwrap()
+        .replace("$requestId", &request_id);
+    let expected_body: Value = serde_json::from_str(&expected_body).unwrap();
+    match (&expect["fields"], field_level) {
+        (Value::Array(fields), true) => {
+            let mut got: Vec<&str> = answer.body["errors"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{what}: field errors; got {answer:?}"))
+                .iter()
+                .map(|error| error["field"].as_str().unwrap())
+                .collect();
+            got.sort();
+            let want: Vec<&str> = fields.iter().map(|field| field.as_str().unwrap()).collect();
+            assert_eq!(got, want, "{what}: the fields at fault");
+        }
+        _ => assert_eq!(answer.body, expected_body, "{what}: body"),
+    }
+    if let Some(order_id) = expect["queued"]["orderId"].as_str() {
+        let queued = answer
+            .queued
+            .as_ref()
+            .unwrap_or_else(|| panic!("{what}: nothing was queued"));
+        assert_eq!(
+            queued.body, case.body,
+            "{what}: SQS gets the body byte for byte"
+        );
+        if order_id == "$requestId" {
+            assert!(
+                uuid_like(&queued.order_id),
+                "{what}: the order id is the request id: {}",
+                queued.order_id
+            );
+        } else {
+            assert_eq!(queued.order_id, order_id, "{what}: the order id");
+        }
+        assert!(
+            queued
+                .received_at
+                .as_deref()
+                .is_some_and(|at| at.parse::<i64>().is_ok()),
+            "{what}: receivedAt"
+        );
+    } else {
+        assert!(
+            answer.queued.is_none(),
+            "{what}: a refused request queues nothing"
+        );
+    }
+    if expect["retryAfter"] == true {
+        assert_eq!(
+            answer.retry_after.as_deref(),
+            Some("1"),
+            "{what}: Retry-After"
+        );
+    }
+    if let Some(allow) = expect["allow"].as_str() {
+        assert_eq!(answer.allow.as_deref(), Some(allow), "{what}: Allow");
+    }
+}
+
+fn uuid_like(text: &str) -> bool {
+    text.len() == 36 && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+// ------------------------------------------------------------ deployed
+
+fn template() -> Yaml {
+    serde_yaml::from_str(&std::fs::read_to_string(workspace("infra/template.yaml")).unwrap())
+        .unwrap()
+}
+
+fn text(value: &Yaml) -> String {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not text: {value:?}"))
+        .to_owned()
+}
+
+/// Ajv's verdict on each body: None when it is not JSON, else valid or not.
+pub fn validator(bodies: &[String]) -> Vec<Option<bool>> {
+    let input = json!({"schema": workspace("infra/schemas/order-request.json"), "bodies": bodies});
+    let mut child = Command::new("node")
+        .arg(workspace("infra/emulator/validate.js"))
+        .env("NODE_PATH", "/usr/share/nodejs")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs (scripts/check installs node-ajv)");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "the validator ran");
+    let verdicts: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    verdicts
+        .into_iter()
+        .map(|verdict| (verdict["json"] == true).then(|| verdict["valid"] == true))
+        .collect()
+}
+
+/// One template to render, with what `$input` and `$context` hold.
+pub struct Render {
+    pub template: String,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub request_id: String,
+}
+
+/// Renders with Apache Velocity; returns each override status and text.
+pub fn velocity(renders: &[Render]) -> Vec<(Option<u16>, String)> {
+    let jars = [
+        "velocity.jar",
+        "commons-collections3.jar",
+        "commons-lang.jar",
+    ]
+    .map(|jar| format!("/usr/share/java/{jar}"))
+    .join(":");
+    let mut child = Command::new("java")
+        .args([
+            "-cp",
+            &jars,
+            &workspace("infra/emulator/ApiGatewayVtl.java"),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("java runs (scripts/check installs velocity)");
+    let lines = |pairs: &[(String, String)], separator: &str| {
+        pairs
+            .iter()
+            .map(|(name, value)| format!("{name}{separator}{value}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut input = String::new();
+    for render in renders {
+        let fields = [
+            render.template.clone(),
+            render.body.clone(),
+            lines(&render.headers, ": "),
+            lines(&render.query, "="),
+            render.request_id.clone(),
+            "1795000000123".to_owned(),
+            "POST".to_owned(),
+        ];
+        let encoded: Vec<String> = fields.iter().map(|field| STANDARD.encode(field)).collect();
+        input.push_str(&encoded.join("\t"));
+        input.push('\n');
+    }
+    // Write from another thread: the answers fill the pipe while we write.
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "Velocity ran");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let (status, text) = line.split_once('\t').unwrap();
+            (
+                status.parse().ok(),
+                String::from_utf8(STANDARD.decode(text).unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The parts of the deployed API the contract goes through.
+struct Deployed {
+    request_template: String,
+    /// (selection pattern, status, response template, Retry-After)
+    integration_responses: Vec<(regex::Regex, u16, String, Option<String>)>,
+    other_methods: (u16, String, Option<String>),
+    unsupported_media_type: (u16, String),
+    bad_request_body: (u16, String),
+}
+
+fn static_gateway_response(template: &Yaml, resource: &str) -> (u16, String) {
+    let properties = &template["Resources"][resource]["Properties"];
+    let body = text(&properties["ResponseTemplates"]["application/json"]);
+    assert!(
+        !body.contains('$'),
+        "{resource}: gateway responses run no VTL"
+    );
+    (text(&properties["StatusCode"]).parse().unwrap(), body)
+}
+
+fn quoted(value: &Yaml) -> Option<String> {
+    value
+        .as_str()
+        .map(|text| text.trim_matches('\'').to_owned())
+}
+
+impl Deployed {
+    fn from_template() -> Self {
+        let template = template();
+        let post = &template["Resources"]["PostOrderMethod"]["Properties"]["Integration"];
+        let integration_responses = post["IntegrationResponses"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|response| {
+                let pattern = format!("^(?:{})$", text(&response["SelectionPattern"]));
+                (
+                    regex::Regex::new(&pattern).unwrap(),
+                    text(&response["StatusCode"]).parse().unwrap(),
+                    text(&response["ResponseTemplates"]["application/json"]),
+                    quoted(&response["ResponseParameters"]["method.response.header.Retry-After"]),
+                )
+            })
+            .collect();
+        let other = &template["Resources"]["OtherOrderMethods"]["Properties"]["Integration"]["IntegrationResponses"]
+            [0];
+        let other_body = text(&other["ResponseTemplates"]["application/json"]);
+        assert!(!other_body.contains('$'));
+        Self {
+            request_template: text(&post["RequestTemplates"]["application/json"]),
+            integration_responses,
+            other_methods: (
+                text(&other["StatusCode"]).parse().unwrap(),
+                other_body,
+                quoted(&other["ResponseParameters"]["method.response.header.Allow"]),
+            ),
+            unsupported_media_type: static_gateway_response(
+                &template,
+                "UnsupportedMediaTypeResponse",
+            ),
+            bad_request_body: static_gateway_response(&template, "InvalidBodyResponse"),
+        }
+    }
+}
+
+/// SQS's documented answer to what the request template asked for.
+fn sqs_answer(form: &[(String, String)], unavailable: Option<u16>) -> (u16, String) {
+    let action = form
+        .iter()
+        .find(|(name, _)| name == "Action")
+        .map(|(_, value)| value.as_str());
+    match (action, unavailable) {
+        (_, Some(500)) => (500, r#"{"Error":{"Code":"InternalFailure","Message":"We encountered an internal error."}}"#.to_owned()),
+        (_, Some(_)) => (400, r#"{"Error":{"Code":"RequestThrottled","Message":"Rate exceeded"}}"#.to_owned()),
+        (Some("SendMessage"), None) => (200, r#"{"SendMessageResponse":{"SendMessageResult":{"MD5OfMessageBody":"x","MessageId":"5fea7756-0ea4-451a-a703-a558b933e274"},"ResponseMetadata":{"RequestId":"27daac76-34dd-47df-bd01-1f6e873584a0"}}}"#.to_owned()),
+        (Some("GetQueueAttributes"), None) => (200, r#"{"GetQueueAttributesResponse":{"GetQueueAttributesResult":{"Attributes":[{"Name":"QueueArn","Value":"arn:aws:sqs:us-east-1:123456789012:orders"}]},"ResponseMetadata":{"RequestId":"b5293cef-b0e5-4b9c-9f4c-3c6ab1ca8e8f"}}}"#.to_owned()),
+        (other, None) => panic!("the request template asked SQS for {other:?}"),
+    }
+}
+
+fn media_type(case: &Case) -> Option<String> {
+    case.headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.split(';').next().unwrap().trim().to_ascii_lowercase())
+}
+
+/// Runs every case through the deployed API's parts; `sqs_failure` is the
+/// status SQS answers a case whose queue is unavailable with.
+fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
+    let api = Deployed::from_template();
+    let verdicts = validator(
+        &cases
+            .iter()
+            .map(|case| case.body.clone())
+            .collect::<Vec<_>>(),
+    );
+    let mut answers: Vec<Option<Answer>> = vec![None; cases.len()];
+    let mut requests = Vec::new();
+    for (index, case) in cases.iter().enumerate() {
+        let (status, body) = if case.method != "POST" {
+            let (status, body, allow) = api.other_methods.clone();
+            answers[index] = Some(Answer {
+                status,
+                body: serde_json::from_str(&body).unwrap(),
+                allow,
+                ..Answer::default()
+            });
+            continue;
+        } else if media_type(case).is_some_and(|media| media != "application/json") {
+            api.unsupported_media_type.clone()
+        } else if verdicts[index] != Some(true) {
+            api.bad_request_body.clone()
+        } else {
+            requests.push(index);
+            continue;
+        };
+        answers[index] = Some(Answer {
+            status,
+            body: serde_json::from_str(&body).unwrap(),
+            ..Answer::default()
+        });
+    }
+    let request_id = |index: usize| format!("8f7c3b2a-1d4e-4f5a-9b6c-{index:012}");
+    let rendered = velocity(
+        &requests
+            .iter()
+            .map(|&index| Render {
+                template: api.request_template.clone(),
+                body: cases[index].body.clone(),
+                headers: cases[index].headers.clone(),
+                query: cases[index].query.clone(),
+                request_id: request_id(index),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut responses = Vec::new();
+    for (&index, (_, form)) in requests.iter().zip(&rendered) {
+        let form: Vec<(String, String)> =
+            serde_urlencoded::from_str(form).unwrap_or_else(|error| {
+                panic!(
+                    "{}: the request template's output {form:?}: {error}",
+                    cases[index].name
+                )
+            });
+        let value = |name: &str| {
+            form.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        let unavailable = cases[index].queue_unavailable.then_some(sqs_failure);
+        let (sqs_status, sqs_body) = sqs_answer(&form, unavailable);
+        let queued = (value("Action").as_deref() == Some("SendMessage") && unavailable.is_none())
+            .then(|| {
+                let attribute = |name: &str| {
+                    (1..=10).find_map(|n| {
+                        (value(&format!("MessageAttribute.{n}.Name")).as_deref() == Some(name))
+                            .then(|| value(&format!("MessageAttribute.{n}.Value.StringValue")))
+                            .flatten()
+                    })
+                };
+                Queued {
+                    body: value("MessageBody").unwrap_or_default(),
+                    order_id: attribute(attributes::ORDER_ID).unwrap_or_default(),
+                    received_at: attribute(attributes::RECEIVED_AT),
+                }
+            });
+        let (_, status, response_template, retry_after) = api
+            .integration_responses
+            .iter()
+            .find(|(pattern, ..)| pattern.is_match(&sqs_status.to_string()))
+            .unwrap_or_else(|| panic!("no integration response for SQS's {sqs_status}"));
+        responses.push((
+            index,
+            *status,
+            response_template.clone(),
+            retry_after.clone(),
+            sqs_body,
+            queued,
+        ));
+    }
+    let rendered = velocity(
+        &responses
+            .iter()
+            .map(|(index, _, template, _, sqs_body, _)| Render {
+                template: template.clone(),
+                body: sqs_body.clone(),
+                headers: cases[*index].headers.clone(),
+                query: cases[*index].query.clone(),
+                request_id: request_id(*index),
+            })
+            .collect::<Vec<_>>(),
+    );
+    for ((index, status, _, retry_after, _, queued), (override_status, body)) in
+        responses.into_iter().zip(rendered)
+    {
+        answers[index] = Some(Answer {
+            status: override_status.unwrap_or(status),
+            body: serde_json::from_str(&body).unwrap_or_else(|error| {
+                panic!(
+                    "{}: the response {body:?} is not JSON: {error}",
+                    cases[index].name
+                )
+            }),
+            retry_after,
+            allow: None,
+            queued,
+        });
+    }
+    answers.into_iter().map(Option::unwrap).collect()
+}
+
+#[test]
+fn the_deployed_api_answers_every_case_of_the_contract() {
+    let cases = cases();
+    assert!(cases.len() >= 30);
+    for sqs_failure in [500, 400] {
+        for (case, answer) in cases.iter().zip(deployed_answers(&cases, sqs_failure)) {
+            check(
+                case,
+                &answer,
+                &format!("deployed (SQS failing with {sqs_failure})"),
+                false,
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------ local
+
+async fn local_stack(detail: ErrorDetail) -> LocalStack {
+    LocalStack::start(
+        support::moto_endpoint(),
+        StackOptions {
+            prefix: support::unique_prefix(),
+            listen: std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+            notification_email: None,
+            print_emails: false,
+            run_pipeline: false,
+            admin_password: ADMIN_PASSWORD.to_owned(),
+            session_secret: SESSION_SECRET.to_owned(),
+            api_errors: detail,
+        },
+    )
+    .await
+    .expect("stack starts")
+}
+
+/// Sends a case to the local API; returns what came back and what was queued.
+pub async fn local_answer(stack: &LocalStack, case: &Case) -> Answer {
+    let query = serde_urlencoded::to_string(&case.query).unwrap();
+    let url = if query.is_empty() {
+        format!("{}/orders", stack.api_url)
+    } else {
+        format!("{}/orders?{query}", stack.api_url)
+    };
+    let mut request = reqwest::Client::new()
+        .request(case.method.parse().unwrap(), url)
+        .body(case.body.clone());
+    for (name, value) in &case.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let response = request.send().await.expect("the local API answers");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (retry_after, allow) = (header("retry-after"), header("allow"));
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    let received = stack
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&stack.resources.queue_url)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .send()
+        .await;
+    let mut messages = received
+        .map(|output| output.messages.unwrap_or_default())
+        .unwrap_or_default();
+    assert!(messages.len() <= 1, "{}: at most one message", case.name);
+    let queued = messages.pop().map(|message| {
+        if let Some(receipt) = message.receipt_handle() {
+            let sqs = stack.clients.sqs.clone();
+            let url = stack.resources.queue_url.clone();
+            let receipt = receipt.to_owned();
+            tokio::spawn(async move {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(receipt)
+                    .send()
+                    .await
+            });
+        }
+        let attribute = |name: &str| {
+            message
+                .message_attributes()
+                .and_then(|attributes| attributes.get(name))
+                .and_then(|value| value.string_value())
+                .map(str::to_owned)
+        };
+        Queued {
+            body: message.body().unwrap_or_default().to_owned(),
+            order_id: attribute(attributes::ORDER_ID).unwrap_or_default(),
+            received_at: attribute(attributes::RECEIVED_AT),
+        }
+    });
+    Answer {
+        status,
+        body,
+        retry_after,
+        allow,
+        queued,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_api_answers_every_case_of_the_contract() {
+    for (detail, field_level) in [
+        (ErrorDetail::AsDeployed, false),
+        (ErrorDetail::FieldLevel, true),
+    ] {
+        let stack = local_stack(detail).await;
+        let broken = local_stack(detail).await;
+        broken
+            .clients
+            .sqs
+            .delete_queue()
+            .queue_url(&broken.resources.queue_url)
+            .send()
+            .await
+            .unwrap();
+        for case in cases() {
+            let target = if case.queue_unavailable {
+                &broken
+            } else {
+                &stack
+            };
+            let answer = local_answer(target, &case).await;
+            check(&case, &answer, &format!("local ({detail:?})"), field_level);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_smoke_test_passes_against_the_local_stack() {
+    let stack = support::stack(true).await;
+    let output = tokio::process::Command::new("python3")
+        .arg(workspace("scripts/smoke"))
+        .arg(format!("{}/orders", stack.api_url))
+        .arg(format!("{}/", stack.api_url))
+        .env("SMOKE_EMAIL", dashboard::auth::FIRST_ADMIN)
+        .env("SMOKE_PASSWORD", ADMIN_PASSWORD)
+        .env("SMOKE_WAIT_SECONDS", "60")
+        .output()
+        .await
+        .expect("python3 runs scripts/smoke");
+    let report = String::from_utf8_lossy(&output.stdout);
+    println!("{report}");
+    assert!(
+        output.status.success(),
+        "scripts/smoke failed:\n{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.contains("PASS  the order is stored and its email published"),
+        "{report}"
+    );
+}

@@ -1,0 +1,320 @@
+//! Least privilege that works: each function's IAM role in
+//! infra/template.yaml allows exactly the AWS calls its code makes (the
+//! table each function declares, checked against the calls recorded while
+//! every path of the function runs here), plus what Lambda itself does with
+//! the role (polling the queue or the stream, writing logs).
+
+use std::collections::BTreeSet;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use dashboard::auth::Role;
+use pipeline::aws::{Aws, Call, CallLog};
+use pipeline::queue::attributes;
+use serde_yaml::Value as Yaml;
+
+use crate::support::{admin, dead_letter, order_body, stack, user_with_role};
+
+fn template() -> Yaml {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every action a role's policies allow.
+fn allowed(template: &Yaml, role: &str) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for policy in template["Resources"][role]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{role} has policies"))
+    {
+        for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            match &statement["Action"] {
+                Yaml::String(action) => {
+                    actions.insert(action.clone());
+                }
+                Yaml::Sequence(list) => {
+                    actions.extend(list.iter().map(|a| a.as_str().unwrap().to_owned()));
+                }
+                other => panic!("{role}: odd action {other:?}"),
+            }
+        }
+    }
+    actions
+}
+
+/// A recorded call as IAM names its action.
+fn action(call: &Call) -> String {
+    let service = match call.service.to_ascii_lowercase().replace(' ', "").as_str() {
+        "dynamodb" => "dynamodb".to_owned(),
+        "secretsmanager" => "secretsmanager".to_owned(),
+        other => other.to_owned(),
+    };
+    // SQS's batch operations are allowed by their single operation's action.
+    let operation = match service.as_str() {
+        "sqs" => call.operation.trim_end_matches("Batch"),
+        _ => call.operation.as_str(),
+    };
+    format!("{service}:{operation}")
+}
+
+fn actions(log: &CallLog) -> BTreeSet<String> {
+    log.calls().iter().map(action).collect()
+}
+
+fn declared(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|action| (*action).to_owned()).collect()
+}
+
+/// What Lambda does with a function's role on the function's behalf.
+fn platform(list: &[&str]) -> BTreeSet<String> {
+    declared(list)
+}
+
+fn check(
+    role: &str,
+    code: &BTreeSet<String>,
+    observed: &BTreeSet<String>,
+    by_lambda: &BTreeSet<String>,
+) {
+    assert_eq!(
+        observed, code,
+        "{role}: the calls the code made (left) must be the ones it declares (right)"
+    );
+    let expected: BTreeSet<String> = code.union(by_lambda).cloned().collect();
+    assert_eq!(
+        allowed(&template(), role),
+        expected,
+        "{role}: the role must allow the declared calls and Lambda's own, and nothing else"
+    );
+}
+
+fn message(id: &str, body: &str, order_id: &str) -> SqsMessage {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(id.to_owned());
+    message.body = Some(body.to_owned());
+    let mut attribute = SqsMessageAttribute::default();
+    attribute.data_type = Some("String".to_owned());
+    attribute.string_value = Some(order_id.to_owned());
+    message
+        .message_attributes
+        .insert(attributes::ORDER_ID.to_owned(), attribute);
+    message
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_allows_exactly_what_its_function_calls() {
+    let stack = stack(true).await;
+
+    // ingest: a new order, a redelivery, a poison message.
+    let mut event = SqsEvent::default();
+    let body = order_body().to_string();
+    event.records = vec![
+        message("m-1", &body, "permission-0001"),
+        message("m-2", &body, "permission-0001"),
+        message("m-3", "not json", "permission-0002"),
+    ];
+    stack.ingest().handle(event).await;
+
+    // notify: every order the pipeline stores.
+    crate::support::notified_order(&stack, "permission-0001").await;
+
+    // the dashboard: every page and every action.
+    let me = admin(&stack).await;
+    let viewer = user_with_role(&stack, Role::Viewer).await;
+    dead_letter(&stack, &body, "permission-0003", "why").await;
+    for page in [
+        "/",
+        "/orders",
+        "/orders/permission-0001",
+        "/queues",
+        "/dead-letters",
+        "/subscriptions",
+        "/users",
+        "/activity",
+    ] {
+        assert_eq!(me.page(&stack, page).await.0, 200, "{page}");
+    }
+    me.submit(
+        &stack,
+        "/api/subscriptions/add",
+        &[("email", "perm@example.com")],
+    )
+    .await;
+    let arn = stack
+        .clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&stack.resources.topic_arn)
+        .send()
+        .await
+        .unwrap()
+        .subscriptions()
+        .iter()
+        .find(|s| s.endpoint() == Some("perm@example.com"))
+        .and_then(|s| s.subscription_arn())
+        .unwrap()
+        .to_owned();
+    me.submit(
+        &stack,
+        "/api/subscriptions/filter",
+        &[
+            ("arn", &arn),
+            ("minimums[0][currency]", "USD"),
+            ("minimums[0][amount]", "10"),
+        ],
+    )
+    .await;
+    me.submit(&stack, "/api/subscriptions/test", &[]).await;
+    me.submit(&stack, "/api/subscriptions/remove", &[("arn", &arn)])
+        .await;
+    me.submit(
+        &stack,
+        "/api/users/add",
+        &[
+            ("email", "p@example.com"),
+            ("role", "viewer"),
+            ("password", "a-long-password"),
+        ],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/users/role",
+        &[("email", "viewer@example.com"), ("role", "operator")],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/users/password",
+        &[("email", "p@example.com"), ("password", "another-long-one")],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/users/disabled",
+        &[("email", "p@example.com"), ("disabled", "true")],
+    )
+    .await;
+    let (_, html) = me.page(&stack, "/dead-letters").await;
+    let id = html
+        .split("value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|value| value.len() == 36)
+        .expect("a dead letter's id")
+        .to_owned();
+    me.submit(&stack, "/api/dead-letters/delete", &[("ids[0]", &id)])
+        .await;
+    dead_letter(&stack, &body, "permission-0004", "why").await;
+    me.submit(&stack, "/api/dead-letters/redrive-all", &[])
+        .await;
+    me.post(&stack, "/api/logout", &[]).await;
+    let _ = viewer;
+    let secrets = pipeline::aws_client!(
+        aws_sdk_secretsmanager,
+        &Aws::recording(stack.clients.config.clone(), stack.calls.dashboard.clone())
+    );
+    let secret = stack
+        .clients
+        .secrets
+        .create_secret()
+        .name(format!("{}-perm", crate::support::unique_prefix()))
+        .secret_string("x".repeat(40))
+        .send()
+        .await
+        .unwrap();
+    dashboard::read_secret(&secrets, secret.arn().unwrap())
+        .await
+        .unwrap();
+
+    let logs = ["logs:CreateLogStream", "logs:PutLogEvents"];
+    check(
+        "IngestRole",
+        &declared(pipeline::ingest::AWS_CALLS),
+        &actions(&stack.calls.ingest),
+        &platform(
+            &[
+                &logs[..],
+                &[
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+            ]
+            .concat(),
+        ),
+    );
+    check(
+        "NotifyRole",
+        &declared(pipeline::notify::AWS_CALLS),
+        &actions(&stack.calls.notify),
+        &platform(
+            &[
+                &logs[..],
+                &[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                    "sqs:SendMessage",
+                ],
+            ]
+            .concat(),
+        ),
+    );
+    check(
+        "DashboardRole",
+        &declared(dashboard::AWS_CALLS),
+        &actions(&stack.calls.dashboard),
+        &platform(&logs),
+    );
+    // API Gateway's integration: what its request template asks SQS for
+    // (the contract test runs it); the local API plays SendMessage.
+    assert!(actions(&stack.calls.order_api).is_subset(&declared(&["sqs:SendMessage"])));
+    assert_eq!(
+        allowed(&template(), "ApiGatewayRole"),
+        declared(&["sqs:SendMessage", "sqs:GetQueueAttributes"])
+    );
+}
+
+#[test]
+fn the_dashboard_writes_only_its_own_kinds_of_item() {
+    let template = template();
+    let statements = template["Resources"]["DashboardRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    let writes = statements
+        .iter()
+        .find(|statement| statement["Sid"] == "WriteOwnItems")
+        .expect("a statement for the dashboard's writes");
+    let keys: BTreeSet<String> =
+        writes["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|key| key.as_str().unwrap().to_owned())
+            .collect();
+    let expected: BTreeSet<String> = pipeline::table::DASHBOARD_WRITES
+        .iter()
+        .map(|entity| entity.leading_key_pattern().to_owned())
+        .collect();
+    assert_eq!(keys, expected);
+    for statement in &statements {
+        let actions = format!("{:?}", statement["Action"]);
+        if actions.contains("PutItem")
+            || actions.contains("UpdateItem")
+            || actions.contains("DeleteItem")
+        {
+            assert_eq!(
+                statement["Sid"], "WriteOwnItems",
+                "every table write is limited to the dashboard's keys"
+            );
+        }
+        if actions.contains("sns:Subscribe") {
+            assert_eq!(
+                statement["Condition"]["StringEquals"]["sns:Protocol"],
+                "email"
+            );
+        }
+    }
+}
