@@ -62,6 +62,7 @@ fn options() -> anyhow::Result<StackOptions> {
         // A fresh key each start: local sessions end with the stack.
         session_secret: Cookies::random_secret(),
         api_errors: local_stack::api::ErrorDetail::FieldLevel,
+        redeliver_after: None,
     })
 }
 
@@ -70,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
     pipeline::telemetry::init();
     let args = parse_args()?;
     let options = options()?;
-    let moto = tokio::task::spawn_blocking(Moto::start).await??;
+    let mut moto = tokio::task::spawn_blocking(Moto::start).await??;
     let stack = LocalStack::start(moto.endpoint(), options.clone()).await?;
     let names = &stack.resources.names;
     println!(
@@ -96,10 +97,20 @@ async fn main() -> anyhow::Result<()> {
         let ids = demo::post(&stack.api_url, args.demo_orders).await?;
         println!("Posted {} demo orders.", ids.len());
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
-    println!("\nStopping…");
+    tokio::select! {
+        stopped = tokio::signal::ctrl_c() => {
+            stopped.context("waiting for Ctrl-C")?;
+            println!("\nStopping…");
+        }
+        status = moto.exited() => {
+            drop(stack);
+            bail!(
+                "moto, the local AWS, exited ({status}): the table, the queues and the topic lived in its memory and are gone. \
+                 The stack stops rather than answer 503 to every order; run `cargo run` again (moto's log: {})",
+                moto.log_path().display()
+            );
+        }
+    }
     drop(stack);
     drop(moto);
     Ok(())

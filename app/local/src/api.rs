@@ -90,6 +90,7 @@ pub const INVALID: &str = "The order is not valid; see errors.";
 pub const INVALID_AS_DEPLOYED: &str = "The order is not valid: it does not match the order schema. The deployed API cannot say which field; check the order against the API documentation.";
 pub const NOT_QUEUED: &str =
     "The order could not be queued just now; send it again with the same Idempotency-Key.";
+pub const BODY_LATE: &str = "The order body did not arrive in time (or was shorter than its Content-Length); send it again.";
 pub const ONLY_POST: &str = "Only POST is allowed here: send the order as JSON with POST.";
 
 async fn other_method() -> Response {
@@ -111,6 +112,18 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
             .trim()
             .to_ascii_lowercase(),
     )
+}
+
+/// Whether reading a body failed on the size limit (not on the clock).
+fn too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 fn declared_length(headers: &HeaderMap) -> Option<u64> {
@@ -147,8 +160,12 @@ async fn place_order(State(api): State<Api>, request: Request) -> Response {
     if declared_length(&parts.headers).is_some_and(|length| length > READ_LIMIT as u64) {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
     }
-    let Ok(bytes) = to_bytes(Body::new(body), READ_LIMIT).await else {
-        return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
+    let bytes = match to_bytes(Body::new(body), READ_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(error) if too_large(&error) => {
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
+        }
+        Err(_) => return problem(StatusCode::REQUEST_TIMEOUT, BODY_LATE, None),
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return api.invalid(vec![field_error("", "body is not UTF-8 text")]);

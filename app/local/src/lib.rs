@@ -5,6 +5,8 @@
 pub mod api;
 pub mod clients;
 pub mod demo;
+pub mod faults;
+pub mod http;
 pub mod mailbox;
 pub mod moto;
 pub mod provision;

@@ -43,6 +43,7 @@ run_simple(host, port, serialise_dynamodb, threaded=True, request_handler=MotoRe
 pub struct Moto {
     child: Child,
     endpoint: String,
+    log: PathBuf,
 }
 
 impl Moto {
@@ -63,6 +64,7 @@ impl Moto {
         let mut moto = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            log: log.clone(),
         };
         moto.wait_until_ready(port, &log)?;
         Ok(moto)
@@ -88,6 +90,29 @@ impl Moto {
             "moto did not answer on port {port} within a minute; see {}",
             log.display()
         )
+    }
+}
+
+impl Moto {
+    /// Waits until moto's process ends (it should not, while the stack runs).
+    pub async fn exited(&mut self) -> std::process::ExitStatus {
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status,
+                Ok(None) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Err(_) => return std::process::ExitStatus::default(),
+            }
+        }
+    }
+
+    /// Where moto writes its output.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
+    /// Moto's process id (for tests that kill it).
+    pub fn process_id(&self) -> u32 {
+        self.child.id()
     }
 }
 

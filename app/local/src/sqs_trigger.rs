@@ -8,7 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
+    MessageSystemAttributeName,
+};
 
 use pipeline::Ingest;
 use pipeline::settings::INGEST_BATCH_SIZE;
@@ -18,6 +21,9 @@ pub struct SqsTrigger {
     pub queue_url: String,
     pub queue_arn: String,
     pub handler: Ingest,
+    /// When set, a failed message comes back after this instead of after the
+    /// queue's visibility timeout (3 minutes, as deployed): for the tests.
+    pub redeliver_after: Option<Duration>,
 }
 
 impl SqsTrigger {
@@ -73,6 +79,29 @@ impl SqsTrigger {
                     .expect("id and receipt are set")
             })
             .collect();
+        if let Some(after) = self.redeliver_after {
+            let sooner: Vec<ChangeMessageVisibilityBatchRequestEntry> = receipts
+                .iter()
+                .filter(|(id, _)| failed.contains(*id))
+                .enumerate()
+                .map(|(n, (_, receipt))| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(format!("m{n}"))
+                        .receipt_handle(receipt)
+                        .visibility_timeout(after.as_secs() as i32)
+                        .build()
+                        .expect("id and receipt are set")
+                })
+                .collect();
+            if !sooner.is_empty() {
+                self.sqs
+                    .change_message_visibility_batch()
+                    .queue_url(&self.queue_url)
+                    .set_entries(Some(sooner))
+                    .send()
+                    .await?;
+            }
+        }
         if !entries.is_empty() {
             self.sqs
                 .delete_message_batch()

@@ -45,6 +45,9 @@ pub struct StackOptions {
     pub session_secret: String,
     /// How the order API explains a refused body.
     pub api_errors: ErrorDetail,
+    /// Failed messages come back after this rather than the queue's
+    /// visibility timeout (tests that inject faults set it).
+    pub redeliver_after: Option<std::time::Duration>,
 }
 
 /// Every AWS call each deployed part made here: the order API (API
@@ -147,6 +150,7 @@ impl LocalStack {
             queue_url: stack.resources.queue_url.clone(),
             queue_arn: stack.resources.queue_arn.clone(),
             handler: stack.ingest(),
+            redeliver_after: options.redeliver_after,
         };
         let stream_trigger = StreamTrigger {
             streams: stack.clients.streams.clone(),
@@ -157,14 +161,7 @@ impl LocalStack {
         };
         stack.tasks = vec![
             tokio::spawn(async move {
-                if let Err(error) = axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-                {
-                    tracing::error!(%error, "the order API stopped");
-                }
+                crate::http::serve(listener, router).await;
             }),
             tokio::spawn(mailbox.run()),
         ];

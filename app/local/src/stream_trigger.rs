@@ -6,7 +6,7 @@
 //! queue, as the deployed mapping's on-failure destination does.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::dynamodb::{Event, EventRecord, StreamRecord};
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
@@ -33,6 +33,8 @@ struct Shard {
     /// Read but not yet handled successfully, oldest first.
     pending: VecDeque<EventRecord>,
     failed_attempts: u32,
+    /// After a failure, the batch is not tried again before this.
+    not_before: Option<Instant>,
     closed: bool,
 }
 
@@ -97,6 +99,9 @@ impl StreamTrigger {
 
     /// Reads or retries one batch of a shard; true when there was work.
     async fn step(&self, shard_id: &str, shard: &mut Shard) -> anyhow::Result<bool> {
+        if shard.not_before.is_some_and(|at| Instant::now() < at) {
+            return Ok(false);
+        }
         if shard.pending.is_empty() && !shard.closed {
             let Some(iterator) = shard.iterator.take() else {
                 shard.closed = true;
@@ -121,7 +126,7 @@ impl StreamTrigger {
                     .records
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|r| self.to_event_record(r)),
+                    .map(|r| event_record(r, &self.stream_arn)),
             );
         }
         if shard.pending.is_empty() {
@@ -144,6 +149,7 @@ impl StreamTrigger {
         let Some(failed_at) = failed_at else {
             shard.pending.drain(..batch_len);
             shard.failed_attempts = 0;
+            shard.not_before = None;
             return Ok(true);
         };
         // Keep the failed record and everything after it; drop what succeeded.
@@ -157,16 +163,27 @@ impl StreamTrigger {
         shard.failed_attempts += 1;
         if shard.failed_attempts > NOTIFY_MAX_RETRY_ATTEMPTS {
             let retained = shard.pending.len().min(batch_len - done);
-            let given_up: Vec<EventRecord> = shard.pending.drain(..retained).collect();
-            self.send_to_on_failure_queue(shard_id, &given_up, shard.failed_attempts)
-                .await?;
-            shard.failed_attempts = 0;
-        } else {
-            let backoff = FIRST_BACKOFF
-                .saturating_mul(2u32.saturating_pow(shard.failed_attempts - 1))
-                .min(MAX_BACKOFF);
-            tokio::time::sleep(backoff).await;
+            let given_up: Vec<EventRecord> = shard.pending.iter().take(retained).cloned().collect();
+            match self
+                .send_to_on_failure_queue(shard_id, &given_up, shard.failed_attempts)
+                .await
+            {
+                Ok(()) => {
+                    shard.pending.drain(..retained);
+                    shard.failed_attempts = 0;
+                    shard.not_before = None;
+                    tracing::error!(%shard_id, records = retained, "notify gave up on stream records; they are described on the on-failure queue");
+                    return Ok(true);
+                }
+                Err(error) => {
+                    tracing::error!(%shard_id, error = %format!("{error:#}"), "the on-failure queue cannot be reached: the records stay and are tried again");
+                }
+            }
         }
+        let backoff = FIRST_BACKOFF
+            .saturating_mul(2u32.saturating_pow(shard.failed_attempts.saturating_sub(1)))
+            .min(MAX_BACKOFF);
+        shard.not_before = Some(Instant::now() + backoff);
         Ok(true)
     }
 
@@ -189,7 +206,6 @@ impl StreamTrigger {
                 "streamArn": self.stream_arn,
             }
         });
-        tracing::error!(%shard_id, records = records.len(), "notify gave up on stream records; described on the on-failure queue");
         self.sqs
             .send_message()
             .queue_url(&self.on_failure_queue_url)
@@ -198,33 +214,43 @@ impl StreamTrigger {
             .await?;
         Ok(())
     }
+}
 
-    /// The record as Lambda would put it in the event.
-    fn to_event_record(&self, record: Record) -> EventRecord {
-        let change = record
-            .dynamodb
-            .unwrap_or_else(|| aws_sdk_dynamodbstreams::types::StreamRecord::builder().build());
-        let mut stream_record = StreamRecord::default();
-        stream_record.approximate_creation_date_time = change
-            .approximate_creation_date_time
-            .and_then(|at| chrono::DateTime::from_timestamp(at.secs(), at.subsec_nanos()))
-            .unwrap_or_default();
-        stream_record.keys = change.keys.unwrap_or_default().into();
-        stream_record.new_image = change.new_image.unwrap_or_default().into();
-        stream_record.old_image = change.old_image.unwrap_or_default().into();
-        stream_record.sequence_number = change.sequence_number;
-        stream_record.size_bytes = change.size_bytes.unwrap_or_default();
-        let mut event_record = EventRecord::default();
-        event_record.aws_region = record.aws_region.unwrap_or_else(|| "us-east-1".to_owned());
-        event_record.change = stream_record;
-        event_record.event_id = record.event_id.unwrap_or_default();
-        event_record.event_name = record
-            .event_name
-            .map(|name| name.as_str().to_owned())
-            .unwrap_or_default();
-        event_record.event_source = record.event_source;
-        event_record.event_version = record.event_version;
-        event_record.event_source_arn = Some(self.stream_arn.clone());
-        event_record
-    }
+/// A stream record as Lambda puts it in notify's event.
+pub fn event_record(record: Record, stream_arn: &str) -> EventRecord {
+    let change = record
+        .dynamodb
+        .unwrap_or_else(|| aws_sdk_dynamodbstreams::types::StreamRecord::builder().build());
+    let mut stream_record = StreamRecord::default();
+    stream_record.approximate_creation_date_time = change
+        .approximate_creation_date_time
+        .and_then(|at| chrono::DateTime::from_timestamp(at.secs(), at.subsec_nanos()))
+        .unwrap_or_default();
+    stream_record.keys = change.keys.unwrap_or_default().into();
+    stream_record.new_image = change.new_image.unwrap_or_default().into();
+    stream_record.old_image = change.old_image.unwrap_or_default().into();
+    stream_record.sequence_number = change.sequence_number;
+    stream_record.size_bytes = change.size_bytes.unwrap_or_default();
+    let mut event_record = EventRecord::default();
+    event_record.aws_region = record.aws_region.unwrap_or_else(|| "us-east-1".to_owned());
+    event_record.change = stream_record;
+    event_record.event_id = record.event_id.unwrap_or_default();
+    event_record.event_name = record
+        .event_name
+        .map(|name| name.as_str().to_owned())
+        .unwrap_or_default();
+    event_record.event_source = record.event_source;
+    event_record.event_version = record.event_version;
+    event_record.event_source_arn = Some(stream_arn.to_owned());
+    event_record
+}
+
+/// Records read from the stream as the event Lambda would hand notify.
+pub fn event_of(records: Vec<Record>, stream_arn: &str) -> Event {
+    let mut event = Event::default();
+    event.records = records
+        .into_iter()
+        .map(|record| event_record(record, stream_arn))
+        .collect();
+    event
 }

@@ -5,6 +5,8 @@
 //!   by ingest itself with an `error` attribute saying why, then reported
 //!   done so SQS deletes it. SQS's own redrive would carry no reason and
 //!   would first deliver the message `maxReceiveCount` times for nothing.
+//! - So is a message DynamoDB refuses for good (a validation error, an item
+//!   over its size limit): `AwsErrorKind::Rejected`.
 //! - A message that failed for a passing reason (throttling, a timeout) is
 //!   reported as a batch item failure: SQS delivers it again later and moves
 //!   it to the DLQ after `maxReceiveCount` tries.
@@ -17,9 +19,10 @@ use chrono::{DateTime, Utc};
 use futures::{FutureExt, StreamExt, stream};
 
 use crate::aws::Aws;
+use crate::aws::AwsErrorKind;
 use crate::queue::{DeadLetterQueue, attributes};
 use crate::settings::{MissingSetting, env, read_env};
-use crate::store::{Insert, OrderStore};
+use crate::store::{Insert, OrderStore, StoreError};
 use domain::{Order, OrderId, OrderRequest};
 
 /// Every AWS call ingest makes, as IAM names it: its role allows these (and
@@ -163,6 +166,15 @@ impl Ingest {
                     order.id
                 )));
             }
+            // DynamoDB refused this very item (a validation error, over the
+            // size limit): it will refuse it every time.
+            Err(StoreError::Aws(error)) if error.kind == AwsErrorKind::Rejected => {
+                return Err(Poison(format!(
+                    "DynamoDB refused to store order {} and always will: {error}",
+                    order.id
+                )));
+            }
+            // Throttling, timeouts, an outage, or a deployment to fix: later.
             Err(error) => Outcome::Retry(error.to_string()),
         })
     }

@@ -569,6 +569,7 @@ async fn local_stack(detail: ErrorDetail) -> LocalStack {
             admin_password: ADMIN_PASSWORD.to_owned(),
             session_secret: SESSION_SECRET.to_owned(),
             api_errors: detail,
+            redeliver_after: None,
         },
     )
     .await

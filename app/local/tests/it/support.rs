@@ -36,7 +36,15 @@ pub fn unique_prefix() -> String {
 
 /// A stack with its own resources, its API on a free port.
 pub async fn stack(run_pipeline: bool) -> LocalStack {
-    let endpoint = moto_endpoint();
+    stack_on(moto_endpoint(), run_pipeline, None).await
+}
+
+/// A stack reaching AWS at `endpoint` (moto, or a fault proxy in front of it).
+pub async fn stack_on(
+    endpoint: &str,
+    run_pipeline: bool,
+    redeliver_after: Option<Duration>,
+) -> LocalStack {
     LocalStack::start(
         endpoint,
         StackOptions {
@@ -48,6 +56,7 @@ pub async fn stack(run_pipeline: bool) -> LocalStack {
             admin_password: ADMIN_PASSWORD.to_owned(),
             session_secret: SESSION_SECRET.to_owned(),
             api_errors: local_stack::api::ErrorDetail::FieldLevel,
+            redeliver_after,
         },
     )
     .await
