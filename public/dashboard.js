@@ -1,12 +1,7 @@
-// Progressive enhancement only: every page and action works without this file.
+// Progressive enhancement only: every page and action works without this
+// file. Times stay as the server wrote them, in the shop's time zone, so
+// every reader sees the same clock.
 (() => {
-  // Absolute times in the reader's own locale and time zone.
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  for (const time of document.querySelectorAll("time[datetime]")) {
-    const at = new Date(time.getAttribute("datetime"));
-    if (!Number.isNaN(at.getTime())) time.textContent = format.format(at);
-  }
-
   // Live figures: reload pages that ask for it, unless the reader is busy.
   const live = document.querySelector("[data-refresh]");
   if (live) {
@@ -24,8 +19,43 @@
     const boxes = [...table.querySelectorAll("tbody input[type=checkbox]")];
     const all = document.createElement("input");
     all.type = "checkbox";
-    all.setAttribute("aria-label", "Select all");
+    all.setAttribute("aria-label", "Select all messages on this page");
     all.addEventListener("change", () => boxes.forEach((box) => { box.checked = all.checked; }));
     table.querySelector("thead th").replaceChildren(all);
+  }
+
+  // Confirmations: opening one puts focus on its confirming button; Esc and
+  // Cancel close it without reloading and give focus back to the opener.
+  for (const confirm of document.querySelectorAll("details.confirm")) {
+    const opener = confirm.querySelector("summary");
+    const close = () => {
+      confirm.open = false;
+      opener.focus();
+    };
+    confirm.addEventListener("toggle", () => {
+      if (confirm.open) confirm.querySelector(".confirm-box button")?.focus();
+    });
+    confirm.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && confirm.open) {
+        event.preventDefault();
+        close();
+      }
+    });
+    confirm.querySelector("a.cancel")?.addEventListener("click", (event) => {
+      event.preventDefault();
+      close();
+    });
+  }
+
+  // A long redrive goes on by itself; without JavaScript the form waits
+  // for a click on "Continue".
+  const next = document.querySelector("form[data-auto-continue]");
+  if (next) {
+    const button = next.querySelector("button[type=submit]");
+    if (button) {
+      button.disabled = true;
+      button.textContent = "Continuing…";
+    }
+    setTimeout(() => next.submit(), 300);
   }
 })();

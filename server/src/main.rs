@@ -33,7 +33,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, RUST_LOG."
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), RUST_LOG."
                 );
                 std::process::exit(0);
             }
@@ -63,6 +63,9 @@ fn options() -> anyhow::Result<StackOptions> {
         session_secret: Cookies::random_secret(),
         api_errors: local_stack::api::ErrorDetail::FieldLevel,
         redeliver_after: None,
+        shop_time_zone: dashboard::parse_zone(
+            &std::env::var("SHOP_TIME_ZONE").unwrap_or_default(),
+        )?,
     })
 }
 

@@ -7,6 +7,7 @@
 use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dashboard::DeadLetter;
+use dashboard::dead_letters::{Tries, Verdict};
 use dashboard::ui::pages::{dead_letters::dead_letters_view, orders::orders_table};
 use domain::sample;
 use domain::{Order, OrderId, OrderRequest};
@@ -33,11 +34,15 @@ fn dead_letters(count: usize) -> Vec<DeadLetter> {
         .map(|(n, body)| DeadLetter {
             message_id: format!("5f0c8e8a-1b2c-4d3e-8f90-{n:012}"),
             body: body.to_string(),
-            receive_count: 5,
-            first_received: Some(now - Duration::hours(2)),
-            sent: Some(now - Duration::hours(2)),
+            queued_at: Some(now - Duration::hours(2)),
+            sent_at: Some(now - Duration::hours(1)),
+            tries: Tries::Counted(1),
+            attributes: vec![("orderId".to_owned(), format!("order-{n:06}"))],
+            verdict: Verdict::WillFail(
+                "invalid order: items[0].quantity: must be from 1 to 999".to_owned(),
+            ),
             reason: Some("invalid order: items[0].quantity: must be from 1 to 999".to_owned()),
-            failed_at: Some("2026-11-24T10:00:00.000Z".to_owned()),
+            failed_at: Some(now - Duration::hours(1)),
             order_id: Some(format!("order-{n:06}")),
         })
         .collect()
@@ -58,7 +63,7 @@ fn dashboard(c: &mut Criterion) {
     .unwrap()
     .len();
     let orders_html = render(|| orders_table(fifty.clone(), now)).len();
-    let letters_html = render(|| dead_letters_view(ten.clone(), 10, now)).len();
+    let letters_html = render(|| dead_letters_view(ten.clone(), 10, None, now)).len();
     println!(
         "page weight (view HTML + stylesheet, before compression; the frame adds about 1.5 KB):"
     );
@@ -77,7 +82,7 @@ fn dashboard(c: &mut Criterion) {
         b.iter(|| render(|| orders_table(fifty.clone(), now)))
     });
     c.bench_function("render dead letters (10 messages)", |b| {
-        b.iter(|| render(|| dead_letters_view(ten.clone(), 10, now)))
+        b.iter(|| render(|| dead_letters_view(ten.clone(), 10, None, now)))
     });
 }
 

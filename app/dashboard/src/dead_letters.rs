@@ -1,45 +1,83 @@
-//! Dead letters for ops: look at them, send them back to the order queue,
-//! or delete them.
+//! Dead letters for ops: see why each failed and whether it would fail
+//! again, group them by reason, send them back, fix a body and send it
+//! back, or delete them.
 //!
-//! SQS has no "peek": reading a message hides it for a while. Inspection hides
-//! the messages it reads for a few seconds only and makes each visible again
-//! as soon as the page has them, and the DLQ has no redrive policy of its own,
-//! so reading never moves a message anywhere. A redrive sends the copy first
-//! (same body, same attributes) and deletes the dead letter only once the
-//! copy is safely on the order queue.
+//! SQS has no "peek": reading a message hides it for a while. A look hides
+//! what it reads for a few seconds and releases it at once; the DLQ has no
+//! redrive policy of its own, so reading never moves a message anywhere (its
+//! receive count does go up, so the pipeline's tries come from the `attempts`
+//! attribute ingest sets, not from SQS's count).
+//!
+//! A redrive works like SQS's message move task, and better: it moves each
+//! message that was in the DLQ when it started at most once (one that
+//! arrives after, a message that failed again among them, is left alone),
+//! checks every body with ingest's own validation first and leaves those
+//! that would certainly fail again, and reports what moved, what would fail
+//! and what is left, a round at a time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue,
     MessageSystemAttributeName,
 };
 use chrono::{DateTime, Utc};
-
+use domain::OrderRequest;
 use pipeline::aws::AwsError;
+use pipeline::ingest::read_message;
+use pipeline::queue::attributes;
+use serde::{Deserialize, Serialize};
 
+use crate::Dashboard;
 use crate::auth::CurrentUser;
 use crate::auth::audit::Record;
-use crate::outcome::{ActionError, Audited};
-use pipeline::queue::attributes;
+use crate::outcome::{ActionError, Audited, FieldProblem};
 
-/// How long a message read for inspection or an action stays hidden at most.
-const HOLD: i32 = 20;
+/// How long a look hides the messages it reads (released at once after).
+const LOOK_HOLD: i32 = 5;
+/// How long a redrive round hides what it leaves, so the next round of the
+/// same redrive goes on past it; released at once when the redrive is done.
+const ROUND_HOLD: i32 = 30;
 /// The most dead letters one look reads.
-pub const MAX_SHOWN: usize = 100;
+pub const MAX_SHOWN: usize = 200;
+
+/// Whether a dead letter would be stored if sent back now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// Ingest's own checks pass.
+    Ready,
+    /// Ingest would refuse it again, for this reason.
+    WillFail(String),
+}
+
+/// How many times the pipeline tried a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tries {
+    /// Ingest gave up on it after this many deliveries (it says so).
+    Counted(u32),
+    /// SQS moved it after the queue's maximum of deliveries.
+    MovedBySqs,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     pub message_id: String,
     pub body: String,
-    pub receive_count: u32,
-    pub first_received: Option<DateTime<Utc>>,
-    pub sent: Option<DateTime<Utc>>,
-    /// Why the pipeline gave up on it, where it said (`error` attribute).
-    pub reason: Option<String>,
-    pub failed_at: Option<String>,
     pub order_id: Option<String>,
+    /// Why the pipeline gave up on it (`error` attribute), if it said.
+    pub reason: Option<String>,
+    /// When it was given up (`failedAt`), if the pipeline said.
+    pub failed_at: Option<DateTime<Utc>>,
+    /// When the order API queued it (`receivedAt`, else SQS's sent time).
+    pub queued_at: Option<DateTime<Utc>>,
+    /// When it entered the queue it is in now.
+    pub sent_at: Option<DateTime<Utc>>,
+    pub tries: Tries,
+    /// Every message attribute, as `name = value`.
+    pub attributes: Vec<(String, String)>,
+    pub verdict: Verdict,
 }
 
 impl DeadLetter {
@@ -50,17 +88,78 @@ impl DeadLetter {
             .and_then(|value| serde_json::to_string_pretty(&value).ok())
             .unwrap_or_else(|| self.body.clone())
     }
+
+    /// The reason with what varies between messages taken out, so that
+    /// "300 failed because the SKU was lower case" is one group.
+    pub fn group(&self) -> String {
+        match &self.reason {
+            None => "No reason attached: SQS moved it after repeated failed deliveries (timeouts, throttling or crashes)".to_owned(),
+            Some(reason) => reason_group(reason),
+        }
+    }
 }
 
-/// What an action did.
+/// A reason without indexes, order ids and quoted values.
+pub fn reason_group(reason: &str) -> String {
+    let indexes = regex::Regex::new(r"\[\d+\]").expect("a pattern");
+    let ids =
+        regex::Regex::new(r#"(order id|orderId attribute) ("[^"]*"|\S+)"#).expect("a pattern");
+    let quoted = regex::Regex::new(r#""[^"]*""#).expect("a pattern");
+    let grouped = indexes.replace_all(reason, "[…]");
+    let grouped = ids.replace_all(&grouped, "$1 …");
+    quoted.replace_all(&grouped, "…").into_owned()
+}
+
+/// Which dead letters a redrive takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum Selection {
+    All,
+    /// Those in one reason group.
+    Reason(String),
+    /// Those with these message ids.
+    Ids(Vec<String>),
+}
+
+/// A redrive in progress: what it takes, since when, and what it did so far.
+/// It travels in the page's form, so any Lambda instance can go on with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redrive {
+    /// Milliseconds since the epoch: only messages that were in the DLQ before.
+    pub started: i64,
+    pub selection: Selection,
+    /// Leave the ones ingest would refuse again.
+    pub skip_failing: bool,
+    /// Moved so far, over every round.
+    pub moved: u32,
+    pub rounds: u32,
+}
+
+/// What one round of a redrive found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Moved {
-    pub done: usize,
-    /// The message ids acted on.
+pub struct Round {
+    pub moved_ids: Vec<String>,
+    /// Left because they would fail again (and why, by group).
+    pub failing: BTreeMap<String, u32>,
+    /// Left because they arrived after the redrive started.
+    pub arrived_after: u32,
+    /// No message of the selection is left to look at.
+    pub done: bool,
+    /// Dead letters in the queue after the round (approximate).
+    pub remaining: u64,
+}
+
+impl Round {
+    pub fn failing_count(&self) -> u32 {
+        self.failing.values().sum()
+    }
+}
+
+/// What a delete did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Deleted {
     pub ids: Vec<String>,
-    /// Asked for but not found (already gone, or hidden by another action).
     pub missing: usize,
-    /// Dead letters left in the queue afterwards (approximate).
     pub remaining: u64,
 }
 
@@ -83,6 +182,80 @@ fn string_attribute(message: &Message, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The message as ingest would get it, to check it with ingest's own code.
+fn as_event_message(message: &Message, body: &str) -> SqsMessage {
+    let mut event_message = SqsMessage::default();
+    event_message.message_id = message.message_id().map(str::to_owned);
+    event_message.body = Some(body.to_owned());
+    for (name, value) in message.message_attributes().cloned().unwrap_or_default() {
+        let mut attribute = SqsMessageAttribute::default();
+        attribute.data_type = Some(value.data_type().to_owned());
+        attribute.string_value = value.string_value().map(str::to_owned);
+        event_message.message_attributes.insert(name, attribute);
+    }
+    event_message
+}
+
+/// Ingest's verdict on a body with a message's attributes, without I/O.
+fn verdict(message: &Message, body: &str) -> Verdict {
+    match read_message(&as_event_message(message, body), Utc::now()) {
+        Ok(_) => Verdict::Ready,
+        Err(poison) => Verdict::WillFail(poison.0),
+    }
+}
+
+fn to_dead_letter(message: &Message) -> DeadLetter {
+    let system = message.attributes();
+    let system_value =
+        |name: MessageSystemAttributeName| system.and_then(|attributes| attributes.get(&name));
+    let body = message.body().unwrap_or_default().to_owned();
+    let sent_at = millis(system_value(MessageSystemAttributeName::SentTimestamp));
+    let reason = string_attribute(message, attributes::ERROR);
+    let tries = match string_attribute(message, attributes::ATTEMPTS).and_then(|n| n.parse().ok()) {
+        Some(count) => Tries::Counted(count),
+        None if reason.is_some() => Tries::Counted(1),
+        None => Tries::MovedBySqs,
+    };
+    let mut attributes: Vec<(String, String)> = message
+        .message_attributes()
+        .map(|all| {
+            all.iter()
+                .map(|(name, value)| {
+                    (
+                        name.clone(),
+                        value.string_value().unwrap_or("(binary)").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    attributes.sort();
+    DeadLetter {
+        message_id: message.message_id().unwrap_or_default().to_owned(),
+        order_id: string_attribute(message, attributes::ORDER_ID),
+        failed_at: string_attribute(message, attributes::FAILED_AT)
+            .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| at.to_utc()),
+        queued_at: string_attribute(message, attributes::RECEIVED_AT)
+            .and_then(|at| at.parse().ok())
+            .and_then(DateTime::from_timestamp_millis)
+            .or(sent_at),
+        sent_at,
+        tries,
+        verdict: verdict(message, &body),
+        reason,
+        attributes,
+        body,
+    }
+}
+
+fn ids_of(messages: &[Message]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|message| message.message_id().map(str::to_owned))
+        .collect()
+}
+
 impl DeadLetters {
     pub fn new(
         sqs: aws_sdk_sqs::Client,
@@ -96,77 +269,22 @@ impl DeadLetters {
         }
     }
 
-    /// Up to `limit` dead letters, oldest first as SQS hands them out.
+    /// Up to `limit` dead letters, oldest first, each with ingest's verdict.
     pub async fn look(&self, limit: usize) -> Result<Vec<DeadLetter>, AwsError> {
-        let messages = self.read(limit.min(MAX_SHOWN), |_| false).await?;
+        let messages = self
+            .read(limit.min(MAX_SHOWN), LOOK_HOLD, |_| false)
+            .await?;
         self.release(&messages).await?;
         let mut letters: Vec<DeadLetter> = messages.iter().map(to_dead_letter).collect();
-        letters.sort_by_key(|letter| letter.sent);
+        letters.sort_by_key(|letter| letter.queued_at);
         Ok(letters)
     }
 
-    /// Sends the named dead letters back to the order queue.
-    pub async fn redrive(&self, message_ids: &[String]) -> Result<Moved, AwsError> {
-        let (chosen, missing) = self.take(message_ids).await?;
-        let done = self.move_back(&chosen).await?;
-        Ok(Moved {
-            done,
-            ids: ids_of(&chosen),
-            missing,
-            remaining: self.count().await?,
-        })
-    }
-
-    /// Sends every dead letter back, until the queue is empty or `budget` is spent.
-    pub async fn redrive_all(&self, budget: Duration) -> Result<Moved, AwsError> {
-        let deadline = Instant::now() + budget;
-        let mut done = 0;
-        let mut ids = Vec::new();
-        while Instant::now() < deadline {
-            let batch = self.receive_batch().await?;
-            if batch.is_empty() {
-                break;
-            }
-            done += self.move_back(&batch).await?;
-            ids.extend(ids_of(&batch));
-        }
-        Ok(Moved {
-            done,
-            ids,
-            missing: 0,
-            remaining: self.count().await?,
-        })
-    }
-
-    /// Deletes the named dead letters for good.
-    pub async fn delete(&self, message_ids: &[String]) -> Result<Moved, AwsError> {
-        let (chosen, missing) = self.take(message_ids).await?;
-        for message in &chosen {
-            self.delete_one(message).await?;
-        }
-        Ok(Moved {
-            done: chosen.len(),
-            ids: ids_of(&chosen),
-            missing,
-            remaining: self.count().await?,
-        })
-    }
-
-    /// Holds the named messages for an action and releases every other one
-    /// read on the way; returns them and how many were not found.
-    async fn take(&self, message_ids: &[String]) -> Result<(Vec<Message>, usize), AwsError> {
-        let wanted: HashSet<&str> = message_ids.iter().map(String::as_str).collect();
-        let messages = self
-            .read(MAX_SHOWN, |found| {
-                wanted.iter().all(|id| found.contains(*id))
-            })
-            .await?;
-        let (chosen, others): (Vec<Message>, Vec<Message>) = messages
-            .into_iter()
-            .partition(|m| m.message_id().is_some_and(|id| wanted.contains(id)));
-        self.release(&others).await?;
-        let missing = wanted.len().saturating_sub(chosen.len());
-        Ok((chosen, missing))
+    /// One dead letter, if it is there (and not held by another action).
+    pub async fn find(&self, message_id: &str) -> Result<Option<DeadLetter>, AwsError> {
+        let (found, _) = self.take(&[message_id.to_owned()], LOOK_HOLD).await?;
+        self.release(&found).await?;
+        Ok(found.first().map(to_dead_letter))
     }
 
     /// Dead letters waiting, approximately.
@@ -192,13 +310,13 @@ impl DeadLetters {
         .sum())
     }
 
-    async fn receive_batch(&self) -> Result<Vec<Message>, AwsError> {
+    async fn receive_batch(&self, hold: i32) -> Result<Vec<Message>, AwsError> {
         Ok(self
             .sqs
             .receive_message()
             .queue_url(&self.dead_letter_queue_url)
             .max_number_of_messages(10)
-            .visibility_timeout(HOLD)
+            .visibility_timeout(hold)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")
             .send()
@@ -212,12 +330,13 @@ impl DeadLetters {
     async fn read(
         &self,
         limit: usize,
+        hold: i32,
         enough: impl Fn(&HashSet<String>) -> bool,
     ) -> Result<Vec<Message>, AwsError> {
         let mut messages: Vec<Message> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         while messages.len() < limit && !enough(&seen) {
-            let batch = self.receive_batch().await?;
+            let batch = self.receive_batch(hold).await?;
             if batch.is_empty() {
                 break;
             }
@@ -232,7 +351,28 @@ impl DeadLetters {
         Ok(messages)
     }
 
-    /// Makes messages read for inspection visible again at once.
+    /// Holds the named messages for an action and releases every other one
+    /// read on the way; returns them and how many were not found.
+    async fn take(
+        &self,
+        message_ids: &[String],
+        hold: i32,
+    ) -> Result<(Vec<Message>, usize), AwsError> {
+        let wanted: HashSet<&str> = message_ids.iter().map(String::as_str).collect();
+        let messages = self
+            .read(MAX_SHOWN * 5, hold, |found| {
+                wanted.iter().all(|id| found.contains(*id))
+            })
+            .await?;
+        let (chosen, others): (Vec<Message>, Vec<Message>) = messages
+            .into_iter()
+            .partition(|m| m.message_id().is_some_and(|id| wanted.contains(id)));
+        self.release(&others).await?;
+        let missing = wanted.len().saturating_sub(chosen.len());
+        Ok((chosen, missing))
+    }
+
+    /// Makes messages visible again at once.
     async fn release(&self, messages: &[Message]) -> Result<(), AwsError> {
         for chunk in messages.chunks(10) {
             let entries: Vec<ChangeMessageVisibilityBatchRequestEntry> = chunk
@@ -263,26 +403,43 @@ impl DeadLetters {
         Ok(())
     }
 
-    /// Copies each message to the order queue, then deletes it from the DLQ.
-    async fn move_back(&self, messages: &[Message]) -> Result<usize, AwsError> {
-        let mut moved = 0;
-        for message in messages {
-            let kept: HashMap<String, MessageAttributeValue> =
-                message.message_attributes().cloned().unwrap_or_default();
-            self.sqs
-                .send_message()
-                .queue_url(&self.order_queue_url)
-                .message_body(message.body().unwrap_or_default())
-                .set_message_attributes(Some(kept))
-                .send()
-                .await
-                .map_err(|error| {
-                    AwsError::from_sdk("sending a dead letter back to the order queue", error)
-                })?;
-            self.delete_one(message).await?;
-            moved += 1;
+    /// Copies a message (or a corrected body) to the order queue with its
+    /// attributes, less what the pipeline set on the dead letter; then, and
+    /// only then, deletes the dead letter.
+    async fn move_back(
+        &self,
+        message: &Message,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Result<(), AwsError> {
+        let mut kept: HashMap<String, MessageAttributeValue> = message
+            .message_attributes()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(name, _)| !attributes::DEAD_LETTER.contains(&name.as_str()))
+            .collect();
+        for (name, value) in extra {
+            kept.insert(
+                (*name).to_owned(),
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(*value)
+                    .build()
+                    .expect("data type is set"),
+            );
         }
-        Ok(moved)
+        self.sqs
+            .send_message()
+            .queue_url(&self.order_queue_url)
+            .message_body(body.unwrap_or(message.body().unwrap_or_default()))
+            .set_message_attributes(Some(kept))
+            .send()
+            .await
+            .map_err(|error| {
+                AwsError::from_sdk("sending a dead letter back to the order queue", error)
+            })?;
+        self.delete_one(message).await
     }
 
     async fn delete_one(&self, message: &Message) -> Result<(), AwsError> {
@@ -295,83 +452,164 @@ impl DeadLetters {
             .map_err(|error| AwsError::from_sdk("deleting a dead letter", error))?;
         Ok(())
     }
-}
 
-fn ids_of(messages: &[Message]) -> Vec<String> {
-    messages
-        .iter()
-        .filter_map(|message| message.message_id().map(str::to_owned))
-        .collect()
-}
-
-fn to_dead_letter(message: &Message) -> DeadLetter {
-    let system = message.attributes();
-    let system_value =
-        |name: MessageSystemAttributeName| system.and_then(|attributes| attributes.get(&name));
-    DeadLetter {
-        message_id: message.message_id().unwrap_or_default().to_owned(),
-        body: message.body().unwrap_or_default().to_owned(),
-        receive_count: system_value(MessageSystemAttributeName::ApproximateReceiveCount)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-        first_received: millis(system_value(
-            MessageSystemAttributeName::ApproximateFirstReceiveTimestamp,
-        )),
-        sent: millis(system_value(MessageSystemAttributeName::SentTimestamp)),
-        reason: string_attribute(message, attributes::ERROR),
-        failed_at: string_attribute(message, attributes::FAILED_AT),
-        order_id: string_attribute(message, attributes::ORDER_ID),
-    }
-}
-
-impl crate::Dashboard {
-    async fn audited_move(
-        &self,
-        actor: &CurrentUser,
-        action: &'static str,
-        asked: usize,
-        result: Result<Moved, AwsError>,
-    ) -> Result<Audited<Moved>, ActionError> {
-        let mut record = Record::new(&actor.email, action, "dead-letter queue");
-        if let Ok(moved) = &result {
-            record = record
-                .detail("asked for", asked)
-                .detail("done", moved.done)
-                .detail("not found", moved.missing)
-                .detail("left", moved.remaining)
-                .detail("message ids", moved.ids.join(" "));
+    /// Deletes the named dead letters for good.
+    pub async fn delete(&self, message_ids: &[String]) -> Result<Deleted, AwsError> {
+        let (chosen, missing) = self.take(message_ids, LOOK_HOLD).await?;
+        for message in &chosen {
+            self.delete_one(message).await?;
         }
-        self.auth
-            .audit
-            .after(record, result.map_err(ActionError::from))
-            .await
+        Ok(Deleted {
+            ids: ids_of(&chosen),
+            missing,
+            remaining: self.count().await?,
+        })
     }
 
-    /// Sends the chosen dead letters back to the order queue.
-    pub async fn redrive_dead_letters(
-        &self,
-        actor: &CurrentUser,
-        ids: &[String],
-    ) -> Result<Audited<Moved>, ActionError> {
-        if ids.is_empty() {
-            return Err(ActionError::invalid(
-                "Select the dead letters to redrive first.",
-            ));
+    /// One round of a redrive, for at most `budget`.
+    pub async fn redrive_round(&self, task: &Redrive, budget: Duration) -> Result<Round, AwsError> {
+        let deadline = Instant::now() + budget;
+        let mut round = Round::default();
+        let mut left: Vec<Message> = Vec::new();
+        let wanted: Option<HashSet<&str>> = match &task.selection {
+            Selection::Ids(ids) => Some(ids.iter().map(String::as_str).collect()),
+            _ => None,
+        };
+        let mut seen: HashSet<String> = HashSet::new();
+        loop {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let batch = self.receive_batch(ROUND_HOLD).await?;
+            if batch.is_empty() {
+                round.done = true;
+                break;
+            }
+            for message in batch {
+                let id = message.message_id().unwrap_or_default().to_owned();
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                let letter = to_dead_letter(&message);
+                let arrived_after = letter
+                    .sent_at
+                    .is_some_and(|at| at.timestamp_millis() >= task.started);
+                let selected = match &task.selection {
+                    Selection::All => true,
+                    Selection::Reason(group) => &letter.group() == group,
+                    Selection::Ids(_) => {
+                        wanted.as_ref().is_some_and(|ids| ids.contains(id.as_str()))
+                    }
+                };
+                if arrived_after {
+                    if selected {
+                        round.arrived_after += 1;
+                    }
+                    left.push(message);
+                } else if !selected {
+                    left.push(message);
+                } else if let (true, Verdict::WillFail(reason)) =
+                    (task.skip_failing, &letter.verdict)
+                {
+                    *round.failing.entry(reason_group(reason)).or_default() += 1;
+                    left.push(message);
+                } else {
+                    self.move_back(&message, None, &[]).await?;
+                    round.moved_ids.push(id);
+                }
+            }
+            if let Some(ids) = &wanted
+                && ids.iter().all(|id| seen.contains(*id))
+            {
+                round.done = true;
+                break;
+            }
         }
-        let result = self.dead_letters.redrive(ids).await;
-        self.audited_move(actor, "redrive dead letters", ids.len(), result)
-            .await
+        if round.done {
+            self.release(&left).await?;
+        }
+        round.remaining = self.count().await?;
+        Ok(round)
     }
 
-    /// Sends every dead letter back, for at most `budget`.
-    pub async fn redrive_all_dead_letters(
+    /// Sends a corrected body back under the dead letter's order id, then
+    /// deletes the dead letter; returns the original body.
+    pub async fn send_corrected(
+        &self,
+        message_id: &str,
+        body: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let (found, _) = self.take(&[message_id.to_owned()], LOOK_HOLD).await?;
+        let Some(message) = found.first() else {
+            return Ok(None);
+        };
+        let before = message.body().unwrap_or_default().to_owned();
+        self.move_back(message, Some(body), &[("editedFrom", message_id)])
+            .await?;
+        Ok(Some(before))
+    }
+}
+
+/// What the operator's edited body would do, by ingest's rules.
+pub fn check_edit(original: &DeadLetter, body: &str) -> Result<(), Vec<FieldProblem>> {
+    match OrderRequest::parse(body) {
+        Ok(_) if original.order_id.is_none() => Err(vec![FieldProblem {
+            field: "body".to_owned(),
+            message: "This message has no order id: it did not come through the order API, so it cannot become an order.".to_owned(),
+        }]),
+        Ok(_) => Ok(()),
+        Err(rejected) => Err(rejected
+            .0
+            .into_iter()
+            .map(|error| FieldProblem {
+                field: if error.field.is_empty() { "body".to_owned() } else { error.field },
+                message: error.message,
+            })
+            .collect()),
+    }
+}
+
+fn truncated(text: &str, chars: usize) -> String {
+    if text.chars().count() <= chars {
+        text.to_owned()
+    } else {
+        text.chars().take(chars).collect::<String>() + "…"
+    }
+}
+
+impl Dashboard {
+    /// One round of a redrive, recorded with what it did.
+    pub async fn redrive(
         &self,
         actor: &CurrentUser,
+        task: &Redrive,
         budget: Duration,
-    ) -> Result<Audited<Moved>, ActionError> {
-        let result = self.dead_letters.redrive_all(budget).await;
-        self.audited_move(actor, "redrive all dead letters", 0, result)
+    ) -> Result<Audited<Round>, ActionError> {
+        let result = self
+            .dead_letters
+            .redrive_round(task, budget)
             .await
+            .map_err(ActionError::from);
+        let mut record = Record::new(
+            &actor.email,
+            "redrive dead letters",
+            match &task.selection {
+                Selection::All => "all dead letters".to_owned(),
+                Selection::Reason(group) => format!("reason: {group}"),
+                Selection::Ids(ids) => format!("{} chosen", ids.len()),
+            },
+        )
+        .detail("round", task.rounds + 1)
+        .detail("leaving those that would fail", task.skip_failing);
+        if let Ok(round) = &result {
+            record = record
+                .detail("moved", round.moved_ids.len())
+                .detail("would fail again", round.failing_count())
+                .detail("arrived after the start", round.arrived_after)
+                .detail("left in the queue", round.remaining)
+                .detail("message ids moved", round.moved_ids.join(" "));
+        }
+        self.auth.audit.after(record, result).await
     }
 
     /// Deletes the chosen dead letters for good.
@@ -379,14 +617,195 @@ impl crate::Dashboard {
         &self,
         actor: &CurrentUser,
         ids: &[String],
-    ) -> Result<Audited<Moved>, ActionError> {
+    ) -> Result<Audited<Deleted>, ActionError> {
         if ids.is_empty() {
             return Err(ActionError::invalid(
                 "Select the dead letters to delete first.",
             ));
         }
-        let result = self.dead_letters.delete(ids).await;
-        self.audited_move(actor, "delete dead letters", ids.len(), result)
+        let result = self
+            .dead_letters
+            .delete(ids)
             .await
+            .map_err(ActionError::from);
+        let mut record = Record::new(
+            &actor.email,
+            "delete dead letters",
+            format!("{} chosen", ids.len()),
+        );
+        if let Ok(deleted) = &result {
+            record = record
+                .detail("deleted", deleted.ids.len())
+                .detail("not found", deleted.missing)
+                .detail("message ids deleted", deleted.ids.join(" "));
+        }
+        self.auth.audit.after(record, result).await
+    }
+
+    /// Sends an operator's corrected body back under the same order id, if
+    /// ingest's checks pass; records the body before and after.
+    pub async fn send_corrected(
+        &self,
+        actor: &CurrentUser,
+        message_id: &str,
+        body: &str,
+        check_only: bool,
+    ) -> Result<Audited<String>, ActionError> {
+        self.drafts.save(&actor.email, message_id, body).await?;
+        let original = self
+            .dead_letters
+            .find(message_id)
+            .await?
+            .ok_or_else(|| ActionError::NotFound("That dead letter is gone: sent back, deleted, or held by another action for a few seconds.".to_owned()))?;
+        if let Err(fields) = check_edit(&original, body) {
+            return Err(ActionError::Invalid {
+                message: "The corrected body is not a valid order yet; nothing was sent."
+                    .to_owned(),
+                fields,
+            });
+        }
+        if check_only {
+            return Ok(Audited {
+                value: original.order_id.unwrap_or_default(),
+                recorded: true,
+            });
+        }
+        let result = self
+            .dead_letters
+            .send_corrected(message_id, body)
+            .await
+            .map_err(ActionError::from)
+            .and_then(|before| {
+                before.ok_or_else(|| ActionError::NotFound("That dead letter is gone.".to_owned()))
+            });
+        if result.is_ok() {
+            self.drafts.delete(&actor.email, message_id).await?;
+        }
+        let order_id = original.order_id.clone().unwrap_or_default();
+        let record = Record::new(
+            &actor.email,
+            "edit and redrive",
+            format!("message {message_id}"),
+        )
+        .detail("order", &order_id)
+        .detail("before", truncated(&original.body, 2000))
+        .detail("after", truncated(body, 2000));
+        self.auth
+            .audit
+            .after(record, result.map(|_| order_id))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_group_without_what_varies() {
+        assert_eq!(
+            reason_group("invalid order: items[3].sku: must be 2 to 32 characters"),
+            "invalid order: items[…].sku: must be 2 to 32 characters"
+        );
+        assert_eq!(
+            reason_group("order id checkout-77 is already used by a different order"),
+            "order id … is already used by a different order"
+        );
+        assert_eq!(
+            reason_group(r#"orderId attribute "x" must be 8 to 64 characters"#),
+            "orderId attribute … must be 8 to 64 characters"
+        );
+    }
+}
+
+/// An operator's edit of a dead letter's body, kept while it is not sent
+/// (a failed check comes back with the body as typed, whatever its size).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Draft {
+    pub message_id: String,
+    pub body: String,
+    pub saved_at: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DraftItem {
+    pk: String,
+    sk: String,
+    #[serde(rename = "expiresAt")]
+    expires_at: i64,
+    #[serde(flatten)]
+    draft: Draft,
+}
+
+/// Drafts live a day (`pk = DRAFT#<email>`, `sk = <message id>`).
+#[derive(Clone, Debug)]
+pub struct Drafts {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Drafts {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub async fn save(&self, owner: &str, message_id: &str, body: &str) -> Result<(), AwsError> {
+        let key = pipeline::table::Key::draft(owner, message_id);
+        let now = Utc::now();
+        let item = DraftItem {
+            pk: key.pk,
+            sk: key.sk,
+            expires_at: now.timestamp() + 86_400,
+            draft: Draft {
+                message_id: message_id.to_owned(),
+                body: body.to_owned(),
+                saved_at: domain::order::timestamp(now),
+            },
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(
+                serde_dynamo::to_item(item).expect("a draft serializes"),
+            ))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("keeping the edited body", error))?;
+        Ok(())
+    }
+
+    pub async fn get(&self, owner: &str, message_id: &str) -> Result<Option<Draft>, AwsError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                pipeline::table::Key::draft(owner, message_id).to_attributes(),
+            ))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("reading the edited body", error))?;
+        output
+            .item
+            .map(|item| serde_dynamo::from_item::<_, DraftItem>(item).map(|item| item.draft))
+            .transpose()
+            .map_err(|error| AwsError::corrupt("reading the edited body", error))
+    }
+
+    pub async fn delete(&self, owner: &str, message_id: &str) -> Result<(), AwsError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                pipeline::table::Key::draft(owner, message_id).to_attributes(),
+            ))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("dropping the edited body", error))?;
+        Ok(())
     }
 }

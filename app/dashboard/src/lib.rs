@@ -5,24 +5,27 @@
 
 pub mod auth;
 pub mod dead_letters;
+pub mod orders;
 pub mod outcome;
 pub mod overview;
 pub mod queues;
+pub mod resend;
 pub mod subscriptions;
 pub mod team;
 pub mod ui;
 pub mod web;
 
+use chrono_tz::Tz;
 use domain::Email;
 use pipeline::aws::Aws;
-use pipeline::settings::{MissingSetting, env, read_env};
+use pipeline::settings::{env, read_env};
 use pipeline::store::OrderStore;
 use pipeline::topic::OrderTopic;
 
 use auth::Auth;
 use auth::password::Password;
 
-pub use dead_letters::{DeadLetter, DeadLetters, Moved};
+pub use dead_letters::{DeadLetter, DeadLetters};
 pub use overview::Overview;
 pub use queues::{QueueMonitor, QueueStats};
 pub use subscriptions::{EmailSubscription, SubscriptionStatus, Subscriptions};
@@ -53,9 +56,12 @@ pub const AWS_CALLS: &[&str] = &[
 /// Everything the dashboard talks to; cheap to clone (clients share connections).
 #[derive(Clone, Debug)]
 pub struct Dashboard {
-    pub orders: OrderStore,
+    pub orders: orders::Orders,
+    /// The shop's time zone: days, "today" and the charts follow it.
+    pub zone: Tz,
     pub queues: QueueMonitor,
     pub dead_letters: DeadLetters,
+    pub drafts: dead_letters::Drafts,
     pub subscriptions: Subscriptions,
     pub topic: OrderTopic,
     pub auth: Auth,
@@ -70,16 +76,35 @@ pub struct DashboardResources {
     pub order_queue_url: String,
     pub dead_letter_queue_url: String,
     pub topic_arn: String,
+    pub zone: Tz,
+}
+
+/// Why the shop's time zone setting cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "SHOP_TIME_ZONE {0:?} is not an IANA time zone name like Europe/Lisbon or America/New_York"
+)]
+pub struct UnknownZone(pub String);
+
+/// The shop's time zone from its name; UTC for an empty one.
+pub fn parse_zone(name: &str) -> Result<Tz, UnknownZone> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(Tz::UTC);
+    }
+    name.parse().map_err(|_| UnknownZone(name.to_owned()))
 }
 
 impl DashboardResources {
-    pub fn from_env() -> Result<Self, MissingSetting> {
+    pub fn from_env() -> anyhow::Result<Self> {
         let [table, order_queue_url, dead_letter_queue_url, topic_arn] = read_env(env::DASHBOARD)?;
+        let zone = parse_zone(&std::env::var(env::SHOP_TIME_ZONE).unwrap_or_default())?;
         Ok(Self {
             table,
             order_queue_url,
             dead_letter_queue_url,
             topic_arn,
+            zone,
         })
     }
 }
@@ -91,7 +116,9 @@ impl Dashboard {
         let sns = aws.sns();
         Self {
             auth: Auth::new(dynamodb.clone(), &resources.table),
-            orders: OrderStore::new(dynamodb, resources.table),
+            drafts: dead_letters::Drafts::new(dynamodb.clone(), &resources.table),
+            orders: orders::Orders::new(OrderStore::new(dynamodb, resources.table)),
+            zone: resources.zone,
             queues: QueueMonitor::new(sqs.clone(), pipeline::aws_client!(aws_sdk_cloudwatch, aws)),
             dead_letters: DeadLetters::new(
                 sqs,

@@ -85,6 +85,49 @@ impl QueueMonitor {
         })
     }
 
+    /// CloudWatch's count of messages sent to a queue over the last
+    /// `window`; `None` where CloudWatch has no figure (always so locally).
+    pub async fn messages_sent(&self, url: &str, window: chrono::Duration) -> Option<u64> {
+        let now = Utc::now();
+        let output = self
+            .cloudwatch
+            .get_metric_statistics()
+            .namespace("AWS/SQS")
+            .metric_name("NumberOfMessagesSent")
+            .dimensions(
+                Dimension::builder()
+                    .name("QueueName")
+                    .value(queue_name(url))
+                    .build(),
+            )
+            .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                (now - window).timestamp(),
+            ))
+            .end_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                now.timestamp(),
+            ))
+            .period(
+                i32::try_from(window.num_seconds())
+                    .unwrap_or(86_400)
+                    .max(60),
+            )
+            .statistics(Statistic::Sum)
+            .send()
+            .await
+            .ok()?;
+        let points = output.datapoints.unwrap_or_default();
+        if points.is_empty() {
+            return None;
+        }
+        Some(
+            points
+                .iter()
+                .filter_map(|point| point.sum)
+                .sum::<f64>()
+                .max(0.0) as u64,
+        )
+    }
+
     /// CloudWatch's `ApproximateAgeOfOldestMessage`, latest minute of the last ten.
     async fn oldest_message_age(&self, queue_name: &str) -> Option<Duration> {
         let now = Utc::now();

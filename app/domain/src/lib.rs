@@ -4,6 +4,7 @@ pub mod notification;
 pub mod order;
 pub mod request;
 pub mod sample;
+pub mod search;
 pub mod text;
 pub mod values;
 

@@ -140,15 +140,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "prints the patterns for infra/schemas/order-request.json"]
-    fn print_patterns() {
-        println!(
-            "{}",
-            serde_json::json!({"text": text_pattern(), "email": email_pattern()})
-        );
-    }
-
-    #[test]
     fn patterns_spell_the_sets() {
         assert!(
             whitespace_units()

@@ -45,6 +45,8 @@ pub struct StackOptions {
     pub session_secret: String,
     /// How the order API explains a refused body.
     pub api_errors: ErrorDetail,
+    /// The shop's time zone, for the dashboard (`SHOP_TIME_ZONE`).
+    pub shop_time_zone: chrono_tz::Tz,
     /// Failed messages come back after this rather than the queue's
     /// visibility timeout (tests that inject faults set it).
     pub redeliver_after: Option<std::time::Duration>,
@@ -63,6 +65,8 @@ pub struct CallLogs {
 pub struct LocalStack {
     /// For provisioning, the pollers and the tests.
     pub clients: Clients,
+    /// The dashboard's services, as the stack serves them.
+    pub dashboard: Dashboard,
     pub calls: CallLogs,
     /// The configuration ingest and notify get, as on Lambda.
     pipeline: SdkConfig,
@@ -118,6 +122,7 @@ impl LocalStack {
                 order_queue_url: resources.queue_url.clone(),
                 dead_letter_queue_url: resources.dead_letter_queue_url.clone(),
                 topic_arn: resources.topic_arn.clone(),
+                zone: options.shop_time_zone,
             },
         );
         // Plain HTTP on loopback: browsers would drop Secure cookies.
@@ -134,10 +139,11 @@ impl LocalStack {
             OrderQueue::new(order_api.sqs(), &resources.queue_url),
             options.api_errors,
         )
-        .merge(web::router(dashboard, cookies));
+        .merge(web::router(dashboard.clone(), cookies));
 
         let mut stack = Self {
             clients,
+            dashboard,
             calls,
             pipeline,
             resources,

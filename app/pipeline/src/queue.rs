@@ -22,8 +22,12 @@ pub mod attributes {
     pub const ERROR: &str = "error";
     /// Set on a dead letter: when it was sent there.
     pub const FAILED_AT: &str = "failedAt";
-    /// SQS allows ten attributes; a dead letter needs two for its reason.
-    pub const MAX_KEPT: usize = 8;
+    /// Set on a dead letter: how many times the pipeline received it.
+    pub const ATTEMPTS: &str = "attempts";
+    /// What the pipeline sets on a dead letter (never copied from the message).
+    pub const DEAD_LETTER: [&str; 3] = [ERROR, FAILED_AT, ATTEMPTS];
+    /// SQS allows ten attributes; a dead letter needs three for its reason.
+    pub const MAX_KEPT: usize = 7;
 }
 
 fn string_attribute(value: impl Into<String>) -> MessageAttributeValue {
@@ -106,9 +110,7 @@ impl DeadLetterQueue {
         let mut kept: Vec<(String, MessageAttributeValue)> = message
             .message_attributes
             .iter()
-            .filter(|(name, _)| {
-                name.as_str() != attributes::ERROR && name.as_str() != attributes::FAILED_AT
-            })
+            .filter(|(name, _)| !attributes::DEAD_LETTER.contains(&name.as_str()))
             .filter_map(|(name, value)| Some((name.clone(), copy_attribute(value)?)))
             .collect();
         kept.sort_by(|a, b| a.0.cmp(&b.0));
@@ -121,6 +123,16 @@ impl DeadLetterQueue {
             .set_message_attributes(Some(kept.into_iter().collect()))
             .message_attributes(attributes::ERROR, string_attribute(truncate(reason, 1024)))
             .message_attributes(attributes::FAILED_AT, string_attribute(timestamp(at)))
+            .message_attributes(
+                attributes::ATTEMPTS,
+                number_attribute(
+                    message
+                        .attributes
+                        .get("ApproximateReceiveCount")
+                        .and_then(|count| count.parse().ok())
+                        .unwrap_or(1),
+                ),
+            )
             .send()
             .await
             .map_err(|error| {

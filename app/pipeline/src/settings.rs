@@ -23,6 +23,11 @@ pub mod env {
         DEAD_LETTER_QUEUE_URL,
         ORDER_TOPIC_ARN,
     ];
+    /// The shop's time zone (an IANA name like `Europe/Lisbon`; UTC when unset):
+    /// the dashboard's days, "today" and charts follow it.
+    pub const SHOP_TIME_ZONE: &str = "SHOP_TIME_ZONE";
+    /// What the dashboard reads when set and does without when not.
+    pub const DASHBOARD_OPTIONAL: [&str; 1] = [SHOP_TIME_ZONE];
     /// The dashboard's sign-in settings, on AWS (locally `cargo run` makes its own).
     pub const DASHBOARD_AUTH: [&str; 3] =
         [SESSION_SECRET_ARN, ADMIN_EMAIL, ADMIN_PASSWORD_SECRET_ARN];

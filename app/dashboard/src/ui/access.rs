@@ -52,8 +52,13 @@ pub fn visitor() -> Visitor {
 }
 
 impl<L: Level> Granted<L> {
+    /// Checks the visitor of the request being rendered.
     pub fn check() -> Result<Self, Denied> {
-        let visitor = visitor();
+        Self::for_visitor(&visitor())
+    }
+
+    /// Checks a visitor the gate found.
+    pub fn for_visitor(visitor: &Visitor) -> Result<Self, Denied> {
         let user = visitor.user().cloned();
         match L::ACCESS {
             Access::AtLeast(needs) => match &user {
@@ -128,14 +133,16 @@ pub fn gated<P: Page>() -> AnyView {
     }
 }
 
-/// One page or action, with who may reach it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One page, action or download, with who may reach it.
+#[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
     pub path: &'static str,
     pub access: Access,
     pub kind: Kind,
     /// For actions: the page to come back to.
     pub page: &'static str,
+    /// For downloads: what serves it.
+    pub download: Option<super::downloads::Handler>,
 }
 
 pub const fn page<P: Page>() -> Endpoint {
@@ -144,6 +151,7 @@ pub const fn page<P: Page>() -> Endpoint {
         access: <P::Needs as Level>::ACCESS,
         kind: Kind::Page,
         page: P::PATH,
+        download: None,
     }
 }
 
@@ -153,5 +161,16 @@ pub const fn action<A: Action>() -> Endpoint {
         access: <A::Needs as Level>::ACCESS,
         kind: Kind::Action,
         page: A::PAGE,
+        download: None,
+    }
+}
+
+pub const fn download<D: super::downloads::Download>() -> Endpoint {
+    Endpoint {
+        path: D::PATH,
+        access: <D::Needs as Level>::ACCESS,
+        kind: Kind::Download,
+        page: D::PATH,
+        download: Some(super::downloads::serve::<D>),
     }
 }

@@ -11,12 +11,10 @@ use leptos::prelude::*;
 use super::access::Action;
 use super::dashboard;
 use crate::auth::{Admin, ClientAddress, Operator, Public, SignIn, Viewer};
+use crate::dead_letters::{Redrive, Selection};
 use crate::outcome::{ActionError, Done, SessionChange};
 use crate::subscriptions::MinimumField;
 use crate::web::canonical::safe_next;
-
-/// How long one "redrive all" request may run before it reports progress.
-const REDRIVE_ALL_BUDGET: Duration = Duration::from_secs(20);
 
 fn plural(count: usize, one: &str, many: &str) -> String {
     if count == 1 {
@@ -24,24 +22,6 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     } else {
         format!("{count} {many}")
     }
-}
-
-fn moved_message(verb: &str, moved: &crate::Moved) -> String {
-    let mut message = format!(
-        "{verb} {}.",
-        plural(moved.done, "dead letter", "dead letters")
-    );
-    if moved.missing > 0 {
-        message.push_str(&format!(
-            " {} could not be found (already handled, or held by another action: try again in 20 seconds).",
-            plural(moved.missing, "message", "messages")
-        ));
-    }
-    message.push_str(&format!(
-        " {} left in the dead-letter queue.",
-        moved.remaining
-    ));
-    message
 }
 
 #[server(prefix = "/api", endpoint = "login")]
@@ -103,15 +83,147 @@ impl Action for Logout {
     const PAGE: &'static str = "/";
 }
 
+/// What a redrive form carries: which dead letters, and, after the first
+/// round, the redrive it continues.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct RedriveForm {
+    /// `all`, `reason` or `ids`.
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub ids: Vec<String>,
+    /// Leave the ones ingest would refuse again.
+    #[serde(default)]
+    pub skip_failing: bool,
+    /// Set when continuing: the first round's start (ms since the epoch).
+    #[serde(default)]
+    pub started: Option<i64>,
+    #[serde(default)]
+    pub moved: u32,
+    #[serde(default)]
+    pub rounds: u32,
+}
+
+impl RedriveForm {
+    pub fn task(&self) -> Result<Redrive, ActionError> {
+        let selection = match self.scope.as_str() {
+            "all" => Selection::All,
+            "reason" if !self.reason.trim().is_empty() => Selection::Reason(self.reason.clone()),
+            "ids" if !self.ids.is_empty() => Selection::Ids(self.ids.clone()),
+            "ids" => {
+                return Err(ActionError::invalid(
+                    "Select the dead letters to redrive first.",
+                ));
+            }
+            _ => {
+                return Err(ActionError::invalid(
+                    "Choose which dead letters to redrive.",
+                ));
+            }
+        };
+        Ok(Redrive {
+            started: self
+                .started
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
+            selection,
+            skip_failing: self.skip_failing,
+            moved: self.moved,
+            rounds: self.rounds,
+        })
+    }
+}
+
+/// How long one redrive request may run before it reports progress.
+pub const REDRIVE_ROUND: Duration = Duration::from_secs(20);
+
 #[server(prefix = "/api", endpoint = "dead-letters/redrive")]
 pub async fn redrive_dead_letters(
+    #[server(default)] scope: String,
+    #[server(default)] reason: String,
     #[server(default)] ids: Vec<String>,
+    #[server(default)] skip_failing: bool,
+    #[server(default)] started: Option<i64>,
+    #[server(default)] moved: u32,
+    #[server(default)] rounds: u32,
 ) -> Result<Done, ActionError> {
     let who = RedriveDeadLetters::authorize()?;
-    let moved = dashboard().redrive_dead_letters(who.user(), &ids).await?;
-    Ok(Done::message(
-        moved_message("Sent back to the order queue:", &moved.value) + moved.note(),
-    ))
+    let form = RedriveForm {
+        scope,
+        reason,
+        ids,
+        skip_failing,
+        started,
+        moved,
+        rounds,
+    };
+    let mut task = form.task()?;
+    let round = dashboard()
+        .redrive(who.user(), &task, REDRIVE_ROUND)
+        .await?;
+    task.moved += round.value.moved_ids.len() as u32;
+    task.rounds += 1;
+    let failing = round.value.failing_count();
+    let mut message = format!(
+        "Sent back to the order queue: {} in all.",
+        plural(task.moved as usize, "dead letter", "dead letters")
+    );
+    if failing > 0 {
+        message.push_str(&format!(
+            " {} left because ingest would refuse {} again (see the groups below; fix them or delete them).",
+            plural(failing as usize, "message is", "messages are"),
+            if failing == 1 { "it" } else { "them" }
+        ));
+    }
+    if round.value.arrived_after > 0 {
+        message.push_str(&format!(
+            " {} arrived after the redrive started and {} left alone.",
+            plural(round.value.arrived_after as usize, "message", "messages"),
+            if round.value.arrived_after == 1 {
+                "was"
+            } else {
+                "were"
+            }
+        ));
+    }
+    if round.value.done {
+        message.push_str(&format!(
+            " Done; {} left in the dead-letter queue.",
+            round.value.remaining
+        ));
+        Ok(Done::message(message + round.note()).go_to("/dead-letters"))
+    } else {
+        message.push_str(" More to go: the redrive continues.");
+        let next = RedriveForm {
+            started: Some(task.started),
+            moved: task.moved,
+            rounds: task.rounds,
+            ..form
+        };
+        let query = serde_qs_lite(&next);
+        Ok(Done::message(message + round.note()).go_to(format!("/dead-letters?{query}")))
+    }
+}
+
+/// The redrive's state as the page's continue form reads it back.
+fn serde_qs_lite(form: &RedriveForm) -> String {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("continue".to_owned(), "1".to_owned()),
+        ("scope".to_owned(), form.scope.clone()),
+        ("reason".to_owned(), form.reason.clone()),
+        ("skip_failing".to_owned(), form.skip_failing.to_string()),
+        (
+            "started".to_owned(),
+            form.started.unwrap_or_default().to_string(),
+        ),
+        ("moved".to_owned(), form.moved.to_string()),
+        ("rounds".to_owned(), form.rounds.to_string()),
+    ];
+    for (index, id) in form.ids.iter().enumerate() {
+        pairs.push((format!("ids[{index}]"), id.clone()));
+    }
+    serde_urlencoded::to_string(pairs).expect("pairs of strings encode")
 }
 
 impl Action for RedriveDeadLetters {
@@ -119,36 +231,86 @@ impl Action for RedriveDeadLetters {
     const PAGE: &'static str = "/dead-letters";
 }
 
-#[server(prefix = "/api", endpoint = "dead-letters/redrive-all")]
-pub async fn redrive_all_dead_letters() -> Result<Done, ActionError> {
-    let who = RedriveAllDeadLetters::authorize()?;
-    let moved = dashboard()
-        .redrive_all_dead_letters(who.user(), REDRIVE_ALL_BUDGET)
-        .await?;
-    let mut message = moved_message("Sent back to the order queue:", &moved.value);
-    if moved.value.remaining > 0 {
-        message.push_str(" Run “Redrive all” again to move the rest.");
-    }
-    Ok(Done::message(message + moved.note()))
-}
-
-impl Action for RedriveAllDeadLetters {
-    type Needs = Operator;
-    const PAGE: &'static str = "/dead-letters";
-}
-
 #[server(prefix = "/api", endpoint = "dead-letters/delete")]
 pub async fn delete_dead_letters(#[server(default)] ids: Vec<String>) -> Result<Done, ActionError> {
     let who = DeleteDeadLetters::authorize()?;
-    let moved = dashboard().delete_dead_letters(who.user(), &ids).await?;
-    Ok(Done::message(
-        moved_message("Deleted", &moved.value) + moved.note(),
-    ))
+    let deleted = dashboard().delete_dead_letters(who.user(), &ids).await?;
+    let mut message = format!(
+        "Deleted {}.",
+        plural(deleted.value.ids.len(), "dead letter", "dead letters")
+    );
+    if deleted.value.missing > 0 {
+        message.push_str(&format!(
+            " {} could not be found (already handled, or held by another action: try again in a few seconds).",
+            plural(deleted.value.missing, "message", "messages")
+        ));
+    }
+    message.push_str(&format!(
+        " {} left in the dead-letter queue.",
+        deleted.value.remaining
+    ));
+    Ok(Done::message(message + deleted.note()).go_to("/dead-letters"))
 }
 
 impl Action for DeleteDeadLetters {
     type Needs = Operator;
     const PAGE: &'static str = "/dead-letters";
+}
+
+#[server(prefix = "/api", endpoint = "dead-letters/edit")]
+pub async fn edit_dead_letter(
+    message_id: String,
+    body: String,
+    #[server(default)] check: bool,
+) -> Result<Done, ActionError> {
+    let who = EditDeadLetter::authorize()?;
+    let page = format!("/dead-letters/{message_id}");
+    let sent = dashboard()
+        .send_corrected(who.user(), &message_id, &body, check)
+        .await?;
+    if check {
+        Ok(Done::message("The corrected body is a valid order. Send it when ready.").go_to(page))
+    } else {
+        Ok(Done::message(format!(
+            "The corrected order {} is on the order queue; the dead letter is gone.{}",
+            sent.value,
+            sent.note()
+        ))
+        .go_to("/dead-letters"))
+    }
+}
+
+impl Action for EditDeadLetter {
+    type Needs = Operator;
+    const PAGE: &'static str = "/dead-letters";
+}
+
+#[server(prefix = "/api", endpoint = "orders/resend")]
+pub async fn resend_emails(#[server(default)] ids: Vec<String>) -> Result<Done, ActionError> {
+    let who = ResendEmails::authorize()?;
+    let resent = dashboard().resend_emails(who.user(), &ids).await?;
+    let mut message = format!(
+        "Asked notify to send the email of {}.",
+        plural(resent.value.asked.len(), "order", "orders")
+    );
+    if !resent.value.already_notified.is_empty() {
+        message.push_str(&format!(
+            " {} had been mailed meanwhile and will not be mailed again.",
+            plural(resent.value.already_notified.len(), "order", "orders")
+        ));
+    }
+    if !resent.value.unknown.is_empty() {
+        message.push_str(&format!(
+            " No such order: {}.",
+            resent.value.unknown.join(", ")
+        ));
+    }
+    Ok(Done::message(message + resent.note()))
+}
+
+impl Action for ResendEmails {
+    type Needs = Operator;
+    const PAGE: &'static str = "/not-notified";
 }
 
 #[server(prefix = "/api", endpoint = "subscriptions/add")]

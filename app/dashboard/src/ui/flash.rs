@@ -22,6 +22,10 @@ pub struct Flash {
     /// What the failed form held, by field name, to fill it in again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input: Vec<(String, String)>,
+    /// The action the failed form posted to: a page with several forms
+    /// fills in only that one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub form: String,
 }
 
 impl Flash {
@@ -31,6 +35,7 @@ impl Flash {
             message: message.into(),
             fields: Vec::new(),
             input: Vec::new(),
+            form: String::new(),
         }
     }
 
@@ -40,7 +45,13 @@ impl Flash {
             message: message.into(),
             fields: Vec::new(),
             input: Vec::new(),
+            form: String::new(),
         }
+    }
+
+    /// The flash of a failed post to `action`, if this is one.
+    pub fn of_form(self, action: &str) -> Option<Self> {
+        (self.form == action).then_some(self)
     }
 
     /// The problem with one field, if any.
@@ -58,6 +69,11 @@ impl Flash {
             .find(|(field, _)| field == name)
             .map(|(_, value)| value.as_str())
     }
+}
+
+/// The flash of this request if it is a failed post to `action`.
+pub fn of_form(action: &str) -> Option<Flash> {
+    current()?.of_form(action)
 }
 
 /// The flash message of this request, if it brought one.

@@ -2,11 +2,12 @@
 //! complete HTML; every action is a form posting to a server function
 //! (`actions`), which the web layer answers with a redirect and a one-time
 //! message, so all of it works without JavaScript. `dashboard.js` only
-//! enhances (local times, auto-refresh, select-all, confirmations).
+//! enhances (auto-refresh, select-all, confirmations, continuing a redrive).
 
 pub mod access;
 pub mod actions;
 pub mod assets;
+pub mod downloads;
 pub mod flash;
 pub mod format;
 pub mod layout;
@@ -18,11 +19,11 @@ use leptos_router::components::{Route, Router as LeptosRouter, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::Dashboard;
-use access::{Endpoint, action, gated, page};
+use access::{Endpoint, action, download, gated, page};
 use layout::Layout;
 use pages::{
-    ActivityPage, DeadLettersPage, LoginPage, NotFound, OrderPage, OrdersPage, OverviewPage,
-    QueuesPage, SubscriptionsPage, UsersPage,
+    ActivityPage, DeadLetterPage, DeadLettersPage, LoginPage, NotFound, NotNotifiedPage, OrderPage,
+    OrdersPage, OverviewPage, QueuesPage, SubscriptionsPage, UsersPage,
 };
 
 /// Every page and action the dashboard serves, with the level each declares.
@@ -38,11 +39,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
     page::<SubscriptionsPage>(),
     page::<UsersPage>(),
     page::<ActivityPage>(),
+    page::<NotNotifiedPage>(),
+    page::<DeadLetterPage>(),
+    download::<downloads::OrdersCsv>(),
+    download::<downloads::DeadLetterBody>(),
     action::<actions::Login>(),
     action::<actions::Logout>(),
     action::<actions::RedriveDeadLetters>(),
-    action::<actions::RedriveAllDeadLetters>(),
     action::<actions::DeleteDeadLetters>(),
+    action::<actions::EditDeadLetter>(),
+    action::<actions::ResendEmails>(),
     action::<actions::AddSubscription>(),
     action::<actions::RemoveSubscription>(),
     action::<actions::SetSubscriptionFilter>(),
@@ -86,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders/:order_id") view={gated::<OrderPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/queues") view={gated::<QueuesPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/dead-letters") view={gated::<DeadLettersPage>} ssr=SsrMode::Async/>
+                    <Route path=path!("/dead-letters/:message_id") view={gated::<DeadLetterPage>} ssr=SsrMode::Async/>
+                    <Route path=path!("/not-notified") view={gated::<NotNotifiedPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/subscriptions") view={gated::<SubscriptionsPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/users") view={gated::<UsersPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/activity") view={gated::<ActivityPage>} ssr=SsrMode::Async/>

@@ -21,7 +21,7 @@ use crate::ui::flash::Flash;
 
 /// Form fields never echoed back into a failed form.
 fn secret(field: &str) -> bool {
-    field == "csrf" || field.contains("password")
+    field == "csrf" || field == "return_to" || field.contains("password")
 }
 
 /// Longest value echoed back in the flash cookie (cookies hold about 4 KB).
@@ -43,6 +43,17 @@ fn from_a_form(headers: &HeaderMap) -> bool {
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
     !accept.contains("application/json")
+}
+
+/// The page a form asks to come back to (`return_to`), if it is one of ours.
+fn return_to(body: &[u8]) -> Option<String> {
+    let path = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(field, _)| field == "return_to")?
+        .1;
+    let safe = canonical::safe_next(&path);
+    (safe == path).then_some(safe)
 }
 
 /// The page a form was on, if the browser said and it is one of ours.
@@ -67,7 +78,9 @@ pub async fn run(
         return super::refusal::page(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
     };
     let form = from_a_form(&parts.headers);
-    let back = came_from(&parts.headers).unwrap_or_else(|| endpoint.page.to_owned());
+    let back = return_to(&bytes)
+        .or_else(|| came_from(&parts.headers))
+        .unwrap_or_else(|| endpoint.page.to_owned());
     let jar = cookies.jar(&parts.headers);
     // Leptos would redirect form posts to the Referer itself, and lose the outcome.
     parts.headers.remove(header::REFERER);
@@ -119,6 +132,7 @@ pub async fn run(
                     .collect();
             }
             flash.input = echoed;
+            flash.form = endpoint.path.to_owned();
             let jar = cookies.with_flash(jar, &flash);
             (jar, Redirect::to(&back)).into_response()
         }

@@ -169,11 +169,12 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
     (jar, response).into_response()
 }
 
-/// Whether a route is a page (GET) or an action (a form post).
+/// Whether a route is a page (GET), an action (a form post) or a download (GET).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Page,
     Action,
+    Download,
 }
 
 /// Layer 2: the access an endpoint declared, checked before its code runs.
@@ -195,7 +196,7 @@ pub async fn require(
         unreachable!("Anyone admits everyone")
     };
     match (kind, visitor.user()) {
-        (Kind::Page, None) => {
+        (Kind::Page | Kind::Download, None) => {
             let here = request
                 .uri()
                 .path_and_query()
@@ -209,7 +210,7 @@ pub async fn require(
             request.extensions_mut().insert(Refused { needs });
             next.run(request).await
         }
-        (Kind::Action, Some(user)) => refusal::page(
+        (Kind::Action | Kind::Download, Some(user)) => refusal::page(
             StatusCode::FORBIDDEN,
             &format!(
                 "This needs the {needs} role; you are signed in as {} ({}).",

@@ -92,14 +92,29 @@ pub fn router(dashboard: Dashboard, cookies: Cookies) -> Router {
         cookies: Arc::clone(&cookies),
     };
     let secure = cookies.secure;
-    let context = move || provide_context(dashboard.clone());
+    let page_dashboard = dashboard.clone();
+    let context = move || {
+        provide_context(page_dashboard.clone());
+        // The nonce of this page's Content-Security-Policy, for the few
+        // inline scripts Leptos writes (`script_nonce`).
+        if let Some(ScriptNonce(nonce)) = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ScriptNonce>().cloned())
+        {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
+    };
     let render = leptos_axum::render_app_async_with_context(context.clone(), ui::shell);
 
     let mut gated = Router::new();
     for endpoint in endpoints {
         let check = middleware::from_fn_with_state((endpoint.access, endpoint.kind), gate::require);
         gated = match endpoint.kind {
-            Kind::Page => gated.route(endpoint.path, get(render.clone()).layer(check)),
+            Kind::Page => gated.route(
+                endpoint.path,
+                get(render.clone())
+                    .layer(check)
+                    .layer(middleware::from_fn(script_nonce)),
+            ),
             Kind::Action => {
                 let cookies = Arc::clone(&cookies);
                 let context = context.clone();
@@ -107,6 +122,19 @@ pub fn router(dashboard: Dashboard, cookies: Cookies) -> Router {
                     dispatch::run(endpoint, Arc::clone(&cookies), context.clone(), request)
                 };
                 gated.route(endpoint.path, post(run).layer(check))
+            }
+            Kind::Download => {
+                let serve = endpoint.download.expect("a download has its handler");
+                let dashboard = dashboard.clone();
+                let run = move |request: Request| {
+                    let visitor = request
+                        .extensions()
+                        .get::<gate::Visitor>()
+                        .cloned()
+                        .unwrap_or(gate::Visitor::Anonymous);
+                    serve(dashboard.clone(), visitor, request)
+                };
+                gated.route(endpoint.path, get(run).layer(check))
             }
         };
     }
@@ -118,7 +146,7 @@ pub fn router(dashboard: Dashboard, cookies: Cookies) -> Router {
         .fallback(refusal::not_found)
         .layer(middleware::from_fn(canonical::refuse_non_canonical))
         .layer(middleware::from_fn(client_address))
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
@@ -145,6 +173,29 @@ pub fn router(dashboard: Dashboard, cookies: Cookies) -> Router {
         ));
     }
     router
+}
+
+/// A page's script nonce.
+#[derive(Debug, Clone)]
+pub struct ScriptNonce(pub String);
+
+/// Gives a page a fresh nonce and a Content-Security-Policy that lets
+/// exactly the inline scripts carrying it run (Leptos writes a few: resource
+/// bookkeeping), so the browser's console stays clean.
+async fn script_nonce(mut request: Request, next: Next) -> Response {
+    let nonce = crate::auth::random_token();
+    request.extensions_mut().insert(ScriptNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let policy = CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'",
+        &format!("script-src 'self' 'nonce-{nonce}'"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 /// Makes sure every request knows where it came from: the Lambda entrypoint

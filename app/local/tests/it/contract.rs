@@ -570,6 +570,7 @@ async fn local_stack(detail: ErrorDetail) -> LocalStack {
             session_secret: SESSION_SECRET.to_owned(),
             api_errors: detail,
             redeliver_after: None,
+            shop_time_zone: chrono_tz::Tz::UTC,
         },
     )
     .await

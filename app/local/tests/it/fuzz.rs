@@ -70,7 +70,12 @@ async fn page_query_strings_never_break_a_page() {
     let me = admin(&stack).await;
     let pages: BTreeSet<String> = generate_route_list(App)
         .iter()
-        .map(|route| route.path().replace("{order_id}", "fuzz-order-1"))
+        .map(|route| {
+            route
+                .path()
+                .replace("{order_id}", "fuzz-order-1")
+                .replace("{message_id}", "fuzz-message")
+        })
         .collect();
     let mut runner = runner();
     let strategy = query();

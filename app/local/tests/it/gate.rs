@@ -72,7 +72,9 @@ fn targets(order_id: &str) -> Vec<Target> {
     for page in pages {
         let endpoint = declared(&page);
         found.push(Target {
-            path: page.replace("{order_id}", order_id),
+            path: page
+                .replace("{order_id}", order_id)
+                .replace("{message_id}", "no-such-message"),
             access: endpoint.access,
             kind: Kind::Page,
         });
@@ -83,6 +85,16 @@ fn targets(order_id: &str) -> Vec<Target> {
             path: path.to_owned(),
             access: endpoint.access,
             kind: Kind::Action,
+        });
+    }
+    for endpoint in dashboard::ui::ENDPOINTS
+        .iter()
+        .filter(|e| e.kind == Kind::Download)
+    {
+        found.push(Target {
+            path: endpoint.path.replace("{message_id}", "no-such-message"),
+            access: endpoint.access,
+            kind: Kind::Download,
         });
     }
     // Signing out ends the visitor's session: it goes last.
@@ -98,7 +110,7 @@ async fn visit(
 ) -> (u16, String) {
     let cookie = visitor.cookie.clone();
     match target.kind {
-        Kind::Page => {
+        Kind::Page | Kind::Download => {
             raw_request(
                 stack,
                 "GET",
@@ -187,6 +199,11 @@ async fn every_endpoint_admits_exactly_its_level_and_no_path_variant_reaches_it(
             let admitted = target.access.admits(*role);
             let expected: &[u16] = match (target.kind, admitted, role) {
                 (Kind::Page, true, _) if target.path.contains(order_id) => &[404],
+                (Kind::Page, true, _) if target.path.starts_with("/dead-letters/") => &[404],
+                (Kind::Download, true, _) if target.path.contains("no-such") => &[404],
+                (Kind::Download, true, _) => &[200],
+                (Kind::Download, false, None) => &[303],
+                (Kind::Download, false, Some(_)) => &[403],
                 (Kind::Page, true, _) => &[200],
                 (Kind::Page, false, None) => &[303],
                 (Kind::Page, false, Some(_)) => &[403],

@@ -74,6 +74,7 @@ fn every_variable_a_function_reads_is_set() {
         ("NotifyFunction", env::NOTIFY.as_slice()),
         ("DashboardFunction", env::DASHBOARD.as_slice()),
         ("DashboardFunction", env::DASHBOARD_AUTH.as_slice()),
+        ("DashboardFunction", env::DASHBOARD_OPTIONAL.as_slice()),
     ] {
         let variables = &resource(&template, function)["Environment"]["Variables"];
         for name in names {

@@ -11,6 +11,7 @@ mod flow;
 mod fuzz;
 mod gate;
 mod infra;
+mod ops;
 mod pages;
 mod permissions;
 mod schema;

@@ -120,19 +120,65 @@ async fn each_role_allows_exactly_what_its_function_calls() {
     // the dashboard: every page and every action.
     let me = admin(&stack).await;
     let viewer = user_with_role(&stack, Role::Viewer).await;
-    dead_letter(&stack, &body, "permission-0003", "why").await;
+    let letter = dead_letter(&stack, &body, "permission-0003", "why").await;
     for page in [
         "/",
         "/orders",
+        "/orders?q=permission-00",
+        "/orders?q=ana",
+        "/orders?q=@example.com",
+        "/orders?email=ana@example.com",
+        "/orders?status=stored",
+        "/orders/export.csv",
         "/orders/permission-0001",
+        "/not-notified",
         "/queues",
         "/dead-letters",
+        &format!("/dead-letters/{letter}"),
+        &format!("/dead-letters/{letter}/body"),
         "/subscriptions",
         "/users",
         "/activity",
     ] {
         assert_eq!(me.page(&stack, page).await.0, 200, "{page}");
     }
+    me.submit(
+        &stack,
+        "/api/orders/resend",
+        &[("ids[0]", "permission-0001")],
+    )
+    .await;
+    // A resend request that raced the order's email: notify reads the
+    // order (GetItem) and skips it.
+    dashboard::orders::Orders::new(stack.orders())
+        .request_email(
+            &domain::OrderId::parse("permission-0001").unwrap(),
+            "a race",
+        )
+        .await
+        .unwrap();
+    crate::support::eventually(
+        "notify to read the resend request",
+        crate::support::PIPELINE,
+        || async {
+            actions(&stack.calls.notify)
+                .contains("dynamodb:GetItem")
+                .then_some(())
+        },
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/dead-letters/edit",
+        &[("message_id", &letter), ("body", &body), ("check", "true")],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/dead-letters/edit",
+        &[("message_id", &letter), ("body", &body)],
+    )
+    .await;
     me.submit(
         &stack,
         "/api/subscriptions/add",
@@ -205,8 +251,23 @@ async fn each_role_allows_exactly_what_its_function_calls() {
     me.submit(&stack, "/api/dead-letters/delete", &[("ids[0]", &id)])
         .await;
     dead_letter(&stack, &body, "permission-0004", "why").await;
-    me.submit(&stack, "/api/dead-letters/redrive-all", &[])
-        .await;
+    dead_letter(&stack, &body, "permission-0005", "why").await;
+    me.submit(
+        &stack,
+        "/api/dead-letters/redrive",
+        &[
+            ("scope", "reason"),
+            ("reason", "why"),
+            ("skip_failing", "true"),
+        ],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/dead-letters/redrive",
+        &[("scope", "all"), ("skip_failing", "true")],
+    )
+    .await;
     me.post(&stack, "/api/logout", &[]).await;
     let _ = viewer;
     let secrets = pipeline::aws_client!(

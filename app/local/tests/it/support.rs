@@ -39,11 +39,25 @@ pub async fn stack(run_pipeline: bool) -> LocalStack {
     stack_on(moto_endpoint(), run_pipeline, None).await
 }
 
+/// A stack whose shop keeps the time of `zone`.
+pub async fn stack_in_zone(zone: chrono_tz::Tz, run_pipeline: bool) -> LocalStack {
+    start(moto_endpoint(), run_pipeline, None, zone).await
+}
+
 /// A stack reaching AWS at `endpoint` (moto, or a fault proxy in front of it).
 pub async fn stack_on(
     endpoint: &str,
     run_pipeline: bool,
     redeliver_after: Option<Duration>,
+) -> LocalStack {
+    start(endpoint, run_pipeline, redeliver_after, chrono_tz::Tz::UTC).await
+}
+
+async fn start(
+    endpoint: &str,
+    run_pipeline: bool,
+    redeliver_after: Option<Duration>,
+    shop_time_zone: chrono_tz::Tz,
 ) -> LocalStack {
     LocalStack::start(
         endpoint,
@@ -57,6 +71,7 @@ pub async fn stack_on(
             session_secret: SESSION_SECRET.to_owned(),
             api_errors: local_stack::api::ErrorDetail::FieldLevel,
             redeliver_after,
+            shop_time_zone,
         },
     )
     .await
@@ -84,9 +99,10 @@ pub const PIPELINE: Duration = Duration::from_secs(30);
 
 /// Waits until the order is stored and notified; returns it.
 pub async fn notified_order(stack: &LocalStack, id: &str) -> domain::Order {
+    let what = format!("order {id} to be notified");
     let id = domain::OrderId::parse(id).expect("an order id");
     let orders = stack.orders();
-    eventually("the order to be notified", PIPELINE, || async {
+    eventually(&what, PIPELINE, || async {
         orders
             .get(&id)
             .await
@@ -277,8 +293,8 @@ pub async fn admin(stack: &LocalStack) -> Visitor {
     sign_in(stack, dashboard::auth::FIRST_ADMIN, ADMIN_PASSWORD).await
 }
 
-/// Creates a user with `role` and signs them in.
-pub async fn user_with_role(stack: &LocalStack, role: dashboard::auth::Role) -> Visitor {
+/// Creates a user with `role` (password [`ADMIN_PASSWORD`]); returns the email.
+pub async fn create_user(stack: &LocalStack, role: dashboard::auth::Role) -> String {
     let email = format!("{role}@example.com");
     let users = dashboard::auth::users::UserStore::new(
         stack.clients.dynamodb.clone(),
@@ -293,6 +309,12 @@ pub async fn user_with_role(stack: &LocalStack, role: dashboard::auth::Role) -> 
         )
         .await
         .unwrap();
+    email
+}
+
+/// Creates a user with `role` and signs them in.
+pub async fn user_with_role(stack: &LocalStack, role: dashboard::auth::Role) -> Visitor {
+    let email = create_user(stack, role).await;
     sign_in(stack, &email, ADMIN_PASSWORD).await
 }
 
@@ -414,4 +436,29 @@ pub async fn raw_request(
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// The text of every element `css` selects.
+pub fn texts(html: &str, css: &str) -> Vec<String> {
+    let page = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).expect("a selector");
+    page.select(&selector)
+        .map(|element| {
+            element
+                .text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// An attribute of every element `css` selects.
+pub fn attribute_of(html: &str, css: &str, name: &str) -> Vec<String> {
+    let page = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(css).expect("a selector");
+    page.select(&selector)
+        .filter_map(|element| element.value().attr(name).map(str::to_owned))
+        .collect()
 }

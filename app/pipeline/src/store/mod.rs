@@ -2,7 +2,4 @@
 
 pub mod orders;
 
-pub use orders::{
-    Cursor, Insert, ListQuery, Listing, MAX_RANGE_DAYS, OrderItem, OrderPage, OrderStore,
-    StoreError,
-};
+pub use orders::{Insert, OrderItem, OrderStore, StoreError};

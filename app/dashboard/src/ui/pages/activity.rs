@@ -1,12 +1,12 @@
 //! `/activity`: what operators and admins did, newest first (admins only).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use crate::auth::Admin;
 use crate::ui::access::{Granted, Page};
 
-use super::widgets::{Empty, Heading, Problem};
+use super::widgets::{Empty, Heading, Problem, When};
 use crate::auth::audit::Entry;
 use crate::ui::dashboard;
 
@@ -26,7 +26,7 @@ impl Page for ActivityPage {
             match dashboard().auth.audit.recent(Utc::now(), DAYS, 200).await {
                 Ok(entries) if entries.is_empty() => view! { <Empty title="Nothing yet">"Actions of operators and admins appear here."</Empty> }.into_any(),
                 Ok(entries) => activity_view(entries).into_any(),
-                Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
+                Err(error) => view! { <Problem error=error.into()/> }.into_any(),
             }
         })}
     }
@@ -35,9 +35,10 @@ impl Page for ActivityPage {
 }
 
 fn activity_view(entries: Vec<Entry>) -> impl IntoView + use<> {
+    let now = Utc::now();
     view! {
         <div class="table-wrap">
-            <table>
+            <table class="stack-on-phone">
                 <thead>
                     <tr>
                         <th scope="col">"When"</th>
@@ -47,24 +48,37 @@ fn activity_view(entries: Vec<Entry>) -> impl IntoView + use<> {
                         <th scope="col">"Outcome"</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {entries
-                        .into_iter()
-                        .map(|entry| {
-                            let ok = entry.outcome == "ok";
-                            view! {
-                                <tr>
-                                    <td><time datetime=entry.at.clone()>{entry.at.replace('T', " ").trim_end_matches('Z').to_owned()} " UTC"</time></td>
-                                    <td>{entry.actor}</td>
-                                    <td>{entry.action}</td>
-                                    <td class="small">{entry.target}</td>
-                                    <td>{if ok { view! { <span class="badge confirmed">"ok"</span> }.into_any() } else { view! { <span class="badge stored">{entry.outcome}</span> }.into_any() }}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
+                <tbody>{entries.into_iter().map(|entry| entry_row(entry, now)).collect_view()}</tbody>
             </table>
         </div>
+    }
+}
+
+fn entry_row(entry: Entry, now: DateTime<Utc>) -> impl IntoView + use<> {
+    let when = DateTime::parse_from_rfc3339(&entry.at).map_or_else(
+        |_| view! { <span>{entry.at.clone()}</span> }.into_any(),
+        |at| view! { <When at=at.with_timezone(&Utc) now=now/> }.into_any(),
+    );
+    let outcome = if entry.ok() {
+        view! { <span class="badge confirmed">"ok"</span> }.into_any()
+    } else {
+        view! { <span class="badge stored">{entry.outcome.clone()}</span> }.into_any()
+    };
+    let details = (!entry.details.is_empty()).then(|| {
+        view! {
+            <details class="small">
+                <summary>"Details"</summary>
+                <ul class="details">{entry.details.iter().map(|line| view! { <li>{line.clone()}</li> }).collect_view()}</ul>
+            </details>
+        }
+    });
+    view! {
+        <tr>
+            <td data-label="When">{when}</td>
+            <td data-label="Who">{entry.actor.clone()}</td>
+            <th scope="row" data-label="What">{entry.action.clone()}</th>
+            <td data-label="On" class="small"><span class="wrap">{entry.target.clone()}</span> {details}</td>
+            <td data-label="Outcome">{outcome}</td>
+        </tr>
     }
 }

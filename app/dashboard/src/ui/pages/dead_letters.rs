@@ -1,19 +1,25 @@
-//! `/dead-letters`: what the pipeline could not process, why, and the
-//! actions ops take on it (redrive selected, redrive all, delete selected).
+//! `/dead-letters`: what the pipeline could not process, grouped by why,
+//! with ingest's verdict on each (would it fail again?), and the actions:
+//! redrive (all, a group, or the selected; leaving by default those that
+//! would fail again), open one to fix its body, delete. A redrive that has
+//! more to do shows a "Continue" form, which the page script submits by
+//! itself.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-
-use crate::auth::Operator;
-use crate::ui::access::{Granted, Page};
-
-use super::widgets::{Csrf, Empty, Heading, Problem, When};
-use crate::DeadLetter;
-use crate::dead_letters::MAX_SHOWN;
-use crate::ui::actions::{DeleteDeadLetters, RedriveAllDeadLetters, RedriveDeadLetters};
-use crate::ui::dashboard;
-
 use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
+
+use super::widgets::{Confirm, Csrf, Empty, Heading, Problem, When};
+use crate::DeadLetter;
+use crate::auth::Operator;
+use crate::dead_letters::{MAX_SHOWN, Tries, Verdict};
+use crate::ui::access::{Granted, Page};
+use crate::ui::actions::{DeleteDeadLetters, RedriveDeadLetters};
+use crate::ui::dashboard;
 
 pub struct DeadLettersPage;
 
@@ -23,119 +29,234 @@ impl Page for DeadLettersPage {
 
     fn view(_granted: Granted<Operator>) -> AnyView {
         let now = Utc::now();
+        let query = use_query_map().get_untracked();
+        let group = query.get("group");
         view! {
-        <Heading
-            title="Dead letters".to_owned()
-            subtitle="Messages the pipeline gave up on. Fix the cause, then send them back to the order queue, or delete them.".to_owned()
-        />
-        {Suspend::new(async move {
-            let dead_letters = &dashboard().dead_letters;
-            let (letters, count) = futures::join!(dead_letters.look(MAX_SHOWN), dead_letters.count());
-            match (letters, count) {
-                (Ok(letters), Ok(count)) => dead_letters_view(letters, count, now).into_any(),
-                (Err(error), _) | (_, Err(error)) => view! { <Problem message=error.to_string()/> }.into_any(),
-            }
-        })}
-    }
+            <Heading
+                title="Dead letters".to_owned()
+                subtitle="Messages the pipeline gave up on, and why. Fix the cause or the body, then send them back to the order queue; or delete them.".to_owned()
+            />
+            {continue_form(&query)}
+            {Suspend::new(async move {
+                let dead_letters = &dashboard().dead_letters;
+                let (letters, count) = futures::join!(dead_letters.look(MAX_SHOWN), dead_letters.count());
+                match (letters, count) {
+                    (Ok(letters), Ok(count)) => dead_letters_view(letters, count, group, now).into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <Problem error=error.into()/> }.into_any(),
+                }
+            })}
+        }
         .into_any()
+    }
+}
+
+/// The form that goes on with a redrive that has more to do.
+fn continue_form(query: &ParamsMap) -> Option<impl IntoView + use<>> {
+    query.get("continue")?;
+    let field = |name: &str| query.get(name).unwrap_or_default();
+    let ids: Vec<String> = (0..MAX_SHOWN * 5)
+        .map_while(|index| query.get(&format!("ids[{index}]")))
+        .collect();
+    let moved = field("moved");
+    Some(view! {
+        <form method="post" action=RedriveDeadLetters::PATH class="card continue" data-auto-continue="">
+            <Csrf/>
+            <input type="hidden" name="scope" value=field("scope")/>
+            <input type="hidden" name="reason" value=field("reason")/>
+            <input type="hidden" name="skip_failing" value=field("skip_failing")/>
+            <input type="hidden" name="started" value=field("started")/>
+            <input type="hidden" name="moved" value=moved.clone()/>
+            <input type="hidden" name="rounds" value=field("rounds")/>
+            {ids.into_iter().enumerate().map(|(index, id)| view! { <input type="hidden" name=format!("ids[{index}]") value=id/> }).collect_view()}
+            <p role="status">{format!("A redrive is under way: {moved} moved so far. It only ever moves messages that were here when it started, each once.")}</p>
+            <button type="submit">"Continue the redrive"</button>
+        </form>
+    })
+}
+
+fn verdict_text(verdict: &Verdict) -> (&'static str, String) {
+    match verdict {
+        Verdict::Ready => ("badge confirmed", "ready: ingest would store it".to_owned()),
+        Verdict::WillFail(reason) => ("badge stored", format!("would fail again: {reason}")),
+    }
+}
+
+fn tries_text(tries: Tries) -> String {
+    match tries {
+        Tries::Counted(1) => "given up at the first delivery".to_owned(),
+        Tries::Counted(count) => format!("given up after {count} deliveries"),
+        Tries::MovedBySqs => "moved by SQS after the queue's maximum of deliveries".to_owned(),
     }
 }
 
 pub fn dead_letters_view(
     letters: Vec<DeadLetter>,
     count: u64,
+    group: Option<String>,
     now: DateTime<Utc>,
 ) -> impl IntoView + use<> {
     if letters.is_empty() {
         return view! {
             <Empty title="No dead letters">
-                "Every message was processed. When one cannot be, it lands here with the reason, and you can send it back once the cause is fixed."
+                "Every message was processed. When one cannot be, it lands here with the reason, and you can fix it and send it back."
             </Empty>
         }
         .into_any();
     }
     let shown = letters.len();
     let more = (count as usize).saturating_sub(shown);
+    let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for letter in &letters {
+        let entry = groups.entry(letter.group()).or_default();
+        entry.0 += 1;
+        if matches!(letter.verdict, Verdict::WillFail(_)) {
+            entry.1 += 1;
+        }
+    }
     view! {
-        <p>
+        <p role="status">
             {format!("{count} in the dead-letter queue")}
-            {(more > 0).then(|| format!("; the first {shown} are shown"))}
+            {(more > 0).then(|| format!("; the oldest {shown} are shown and grouped"))}
             "."
         </p>
+        <section class="card" aria-labelledby="groups">
+            <h2 id="groups">"By reason"</h2>
+            <div class="table-wrap flat">
+                <table class="stack-on-phone">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Why they failed"</th>
+                            <th scope="col" class="num">"Messages"</th>
+                            <th scope="col">"Sent back now"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {groups.into_iter().map(|(reason, (total, failing))| {
+                            let verdict = match failing {
+                                0 => "all would be stored".to_owned(),
+                                n if n == total => "all would fail again".to_owned(),
+                                n => format!("{n} would fail again"),
+                            };
+                            let select = format!("/dead-letters?{}", serde_urlencoded::to_string([("group", reason.as_str())]).unwrap_or_default());
+                            view! {
+                                <tr>
+                                    <th scope="row" data-label="Why they failed">{reason.clone()}</th>
+                                    <td class="num" data-label="Messages">{total}</td>
+                                    <td data-label="Sent back now">{verdict}</td>
+                                    <td data-label="Actions">
+                                        <a class="button quiet" href=select>"Select these"<span class="visually-hidden">{format!(" {total} messages that failed because: {reason}")}</span></a>
+                                        " "
+                                        <form method="post" action=RedriveDeadLetters::PATH class="inline">
+                                            <Csrf/>
+                                            <input type="hidden" name="scope" value="reason"/>
+                                            <input type="hidden" name="reason" value=reason.clone()/>
+                                            <input type="hidden" name="skip_failing" value="true"/>
+                                            <Confirm
+                                                open="Redrive these".to_owned()
+                                                on=format!("messages that failed because: {reason}")
+                                                question=format!("Send back the messages of this group that ingest would store ({} of {total})?", total - failing)
+                                                confirm="Yes, redrive".to_owned()
+                                            />
+                                        </form>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
         <form method="post" action=RedriveDeadLetters::PATH class="dead-letters">
             <Csrf/>
+            <input type="hidden" name="scope" value="ids"/>
             <div class="table-wrap">
-                <table>
+                <table class="stack-on-phone">
                     <thead>
                         <tr>
                             <th scope="col"><span class="visually-hidden">"Select"</span></th>
                             <th scope="col">"Message"</th>
                             <th scope="col">"Why it failed"</th>
-                            <th scope="col" class="num">"Receives"</th>
-                            <th scope="col">"Sent"</th>
-                            <th scope="col">"First received"</th>
+                            <th scope="col">"Sent back now"</th>
+                            <th scope="col">"When"</th>
                         </tr>
                     </thead>
                     <tbody>
-                        {letters.into_iter().enumerate().map(|(index, letter)| letter_row(index, letter, now)).collect_view()}
+                        {letters.into_iter().enumerate().map(|(index, letter)| {
+                            let checked = group.as_deref() == Some(letter.group().as_str());
+                            letter_row(index, letter, checked, now)
+                        }).collect_view()}
                     </tbody>
                 </table>
             </div>
-            <p class="muted small">
-                "“Receives” counts every delivery, looks at this page included: the dead-letter queue has no redrive policy, so reading never moves a message."
-            </p>
+            <p class="muted small">"Reading this page does not count as a try: the pipeline's tries come from what ingest recorded."</p>
             <div class="actions">
-                <details class="confirm">
-                    <summary class="button">"Redrive selected…"</summary>
-                    <p>"Send the selected messages back to the order queue? Each is copied there first and removed from here only once the copy is safe."</p>
-                    <button type="submit">"Yes, redrive selected"</button>
-                </details>
-                <details class="confirm">
-                    <summary class="button danger">"Delete selected…"</summary>
-                    <p>"Delete the selected messages for good? This cannot be undone."</p>
-                    <button type="submit" class="danger" formaction=DeleteDeadLetters::PATH>"Yes, delete selected"</button>
-                </details>
+                <label class="check">
+                    <input type="checkbox" name="skip_failing" value="true" checked=true/>
+                    "Leave the ones ingest would refuse again"
+                </label>
+                <Confirm
+                    open="Redrive selected".to_owned()
+                    on="dead letters".to_owned()
+                    question="Send the selected messages back to the order queue? Each is copied there first and removed from here only once the copy is safe.".to_owned()
+                    confirm="Yes, redrive selected".to_owned()
+                />
+                <Confirm
+                    open="Delete selected".to_owned()
+                    on="dead letters".to_owned()
+                    question="Delete the selected messages for good? This cannot be undone.".to_owned()
+                    confirm="Yes, delete selected".to_owned()
+                    danger=true
+                    formaction=DeleteDeadLetters::PATH
+                />
             </div>
         </form>
-        <form method="post" action=RedriveAllDeadLetters::PATH class="actions">
+        <form method="post" action=RedriveDeadLetters::PATH class="actions">
             <Csrf/>
-            <details class="confirm">
-                <summary class="button">{format!("Redrive all {count}…")}</summary>
-                <p>"Send every dead letter back to the order queue? Large queues move in rounds of 20 seconds; the message after each round says how many moved and how many are left."</p>
-                <button type="submit">"Yes, redrive all"</button>
-            </details>
+            <input type="hidden" name="scope" value="all"/>
+            <input type="hidden" name="skip_failing" value="true"/>
+            <Confirm
+                open=format!("Redrive all {count}")
+                on="dead letters".to_owned()
+                question="Send back every dead letter that ingest would store? Each message that is here now moves at most once; messages that fail again, or arrive meanwhile, stay. Large queues move in rounds of 20 seconds, which continue by themselves.".to_owned()
+                confirm="Yes, redrive all".to_owned()
+            />
         </form>
     }
     .into_any()
 }
 
-fn letter_row(index: usize, letter: DeadLetter, now: DateTime<Utc>) -> impl IntoView + use<> {
+fn letter_row(
+    index: usize,
+    letter: DeadLetter,
+    checked: bool,
+    now: DateTime<Utc>,
+) -> impl IntoView + use<> {
     let checkbox_id = format!("pick-{index}");
-    let body = letter.pretty_body();
+    let (verdict_class, verdict) = verdict_text(&letter.verdict);
+    let href = format!("/dead-letters/{}", letter.message_id);
     view! {
         <tr>
-            <td>
-                <input type="checkbox" id=checkbox_id.clone() name=format!("ids[{index}]") value=letter.message_id.clone()/>
+            <td data-label="Select">
+                <input type="checkbox" id=checkbox_id.clone() name=format!("ids[{index}]") value=letter.message_id.clone() checked=checked/>
                 <label for=checkbox_id class="visually-hidden">{format!("Select message {}", letter.message_id)}</label>
             </td>
-            <td>
-                <code class="small">{letter.message_id.clone()}</code>
-                {letter.order_id.map(|id| view! { <br/><span class="small">"order " <a href=format!("/orders/{id}")>{id.clone()}</a></span> })}
-                <details>
-                    <summary class="small">"Body"</summary>
-                    <pre><code>{body}</code></pre>
-                </details>
-            </td>
-            <td>
-                {match letter.reason {
+            <th scope="row" data-label="Message">
+                <a href=href aria-label=format!("Open message {}", letter.message_id)><code class="small">{letter.message_id.clone()}</code></a>
+                {letter.order_id.clone().map(|id| view! { <br/><span class="small">"order " {id}</span> })}
+            </th>
+            <td data-label="Why it failed">
+                {match letter.reason.clone() {
                     Some(reason) => view! { <span>{reason}</span> }.into_any(),
-                    None => view! { <span class="muted">"No reason attached: SQS moved it here after too many failed deliveries (a timeout, throttling or a crash). Check ingest's logs."</span> }.into_any(),
+                    None => view! { <span class="muted">"No reason attached: SQS moved it here after repeated failed deliveries (a timeout, throttling or a crash). Check ingest's logs."</span> }.into_any(),
                 }}
-                {letter.failed_at.map(|at| view! { <br/><span class="muted small">{format!("given up at {at}")}</span> })}
+                <br/><span class="muted small">{tries_text(letter.tries)}</span>
             </td>
-            <td class="num">{letter.receive_count}</td>
-            <td>{letter.sent.map(|at| view! { <When at=at now=now/> })}</td>
-            <td>{letter.first_received.map(|at| view! { <When at=at now=now/> })}</td>
+            <td data-label="Sent back now"><span class=verdict_class>{verdict}</span></td>
+            <td data-label="When">
+                {letter.failed_at.map(|at| view! { <span class="small">"failed " <When at=at now=now/></span><br/> })}
+                {letter.queued_at.map(|at| view! { <span class="small muted">"queued " <When at=at now=now/></span> })}
+            </td>
         </tr>
     }
 }

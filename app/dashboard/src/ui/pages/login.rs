@@ -7,7 +7,7 @@ use crate::ui::access::{Granted, Page};
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
-use super::widgets::Heading;
+use super::widgets::{Heading, kept};
 use crate::ui::actions::Login;
 
 pub struct LoginPage;
@@ -26,7 +26,7 @@ impl Page for LoginPage {
         <section class="card narrow">
             <form method="post" action=Login::PATH class="stack">
                 <input type="hidden" name="next" value=next/>
-                <label>"Email" <input type="email" name="email" required=true autocomplete="username" autofocus=true/></label>
+                <label>"Email" <input type="email" name="email" required=true autocomplete="username" autofocus=true value=kept(Login::PATH, "email")/></label>
                 <label>"Password" <input type="password" name="password" required=true autocomplete="current-password"/></label>
                 <button type="submit">"Sign in"</button>
             </form>

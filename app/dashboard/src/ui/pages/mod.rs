@@ -3,8 +3,10 @@
 //! without AWS.
 
 pub mod activity;
+pub mod dead_letter;
 pub mod dead_letters;
 pub mod login;
+pub mod not_notified;
 pub mod order;
 pub mod orders;
 pub mod overview;
@@ -14,8 +16,10 @@ pub mod users;
 pub mod widgets;
 
 pub use activity::ActivityPage;
+pub use dead_letter::DeadLetterPage;
 pub use dead_letters::DeadLettersPage;
 pub use login::LoginPage;
+pub use not_notified::NotNotifiedPage;
 pub use order::OrderPage;
 pub use orders::OrdersPage;
 pub use overview::OverviewPage;

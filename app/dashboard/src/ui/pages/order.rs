@@ -7,20 +7,20 @@ use crate::auth::Viewer;
 use crate::ui::access::{Granted, Page};
 use leptos_router::hooks::use_params_map;
 
-use super::widgets::{Empty, Heading, Problem, StatusBadge, When};
+use super::widgets::{Csrf, Empty, Heading, Problem, StatusBadge, When};
+use crate::outcome::ActionError;
+use crate::ui::actions::ResendEmails;
+use crate::ui::layout::may_open;
 use crate::ui::{dashboard, format};
 use domain::{Order, OrderId};
+use leptos::server_fn::ServerFn;
 use pipeline::store::OrderItem;
 
-pub async fn load(id: &str) -> Result<Option<Order>, String> {
+pub async fn load(id: &str) -> Result<Option<Order>, ActionError> {
     let Ok(id) = OrderId::parse(id) else {
         return Ok(None);
     };
-    dashboard()
-        .orders
-        .get(&id)
-        .await
-        .map_err(|error| error.to_string())
+    Ok(dashboard().orders.get(&id).await?)
 }
 
 pub struct OrderPage;
@@ -50,8 +50,8 @@ impl Page for OrderPage {
                 }
                 .into_any()
             }
-            Err(message) => {
-                view! { <Heading title=format!("Order {id}")/> <Problem message=message/> }
+            Err(error) => {
+                view! { <Heading title=format!("Order {id}")/> <Problem error=error/> }
                     .into_any()
             }
         }
@@ -102,12 +102,20 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
                     {step("Stored", Some(order.stored_at), now, Some("written to the orders table by ingest".to_owned()))}
                     {step("Notified", notified_at, now, message_id)}
                 </ol>
+                {(notified_at.is_none() && may_open("/not-notified")).then(|| view! {
+                    <form method="post" action=ResendEmails::PATH class="row">
+                        <Csrf/>
+                        <input type="hidden" name="ids[0]" value=order.id.to_string()/>
+                        <button type="submit">"Send the email now"</button>
+                        <span class="muted small">"notify sends it, unless it went out meanwhile"</span>
+                    </form>
+                })}
             </section>
             <section class="card">
                 <h2>"Customer"</h2>
                 <p>{order.customer.name.to_string()}<br/>
                     <a href=format!("mailto:{}", order.customer.email)>{order.customer.email.to_string()}</a></p>
-                <p><a href=format!("/orders?{}", serde_urlencoded::to_string([("email", order.customer.email.as_str())]).unwrap_or_default())>"Their other orders"</a></p>
+                <p><a href=format!("/orders?{}", serde_urlencoded::to_string([("q", order.customer.email.as_str())]).unwrap_or_default())>"All their orders"</a></p>
             </section>
             <section class="card">
                 <h2>"Ship to"</h2>
@@ -130,7 +138,7 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
         <section>
             <h2>"Lines"</h2>
             <div class="table-wrap">
-                <table>
+                <table class="stack-on-phone">
                     <thead>
                         <tr>
                             <th scope="col">"SKU"</th>
@@ -147,11 +155,11 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
                             .map(|line| {
                                 view! {
                                     <tr>
-                                        <td><code>{line.sku.to_string()}</code></td>
-                                        <td>{line.name.to_string()}</td>
-                                        <td class="num">{line.quantity.get()}</td>
-                                        <td class="num">{line.unit_price.format(currency)}</td>
-                                        <td class="num">{line.subtotal().format(currency)}</td>
+                                        <td data-label="SKU"><code>{line.sku.to_string()}</code></td>
+                                        <td data-label="Product">{line.name.to_string()}</td>
+                                        <td class="num" data-label="Quantity">{line.quantity.get()}</td>
+                                        <td class="num" data-label="Unit price">{line.unit_price.format(currency)}</td>
+                                        <td class="num" data-label="Subtotal">{line.subtotal().format(currency)}</td>
                                     </tr>
                                 }
                             })
@@ -160,7 +168,7 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
                     <tfoot>
                         <tr>
                             <th scope="row" colspan="4" class="num">"Total"</th>
-                            <td class="num"><strong>{total.clone()}</strong></td>
+                            <td class="num" data-label="Total"><strong>{total.clone()}</strong></td>
                         </tr>
                     </tfoot>
                 </table>

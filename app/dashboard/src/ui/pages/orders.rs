@@ -1,34 +1,49 @@
-//! `/orders`: newest first, a page at a time, filtered by status, date range
-//! or customer email, or one order looked up by id. Each is a key or index
-//! query (see docs/data-model.md).
+//! `/orders`: newest first, a page at a time, filtered by status, a range of
+//! the shop's days and a customer's email or email domain, with the total;
+//! or what a search finds (an id's start, a name's start, an email, a
+//! domain). Each is a key or index query (docs/data-model.md).
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use domain::{Email, Order, OrderStatus};
 use leptos::prelude::*;
-
-use crate::auth::Viewer;
-use crate::ui::access::{Granted, Page};
 use leptos_router::hooks::use_query_map;
 
 use super::widgets::{Empty, Heading, Problem, StatusBadge, When};
-use crate::ui::dashboard;
-use domain::{Email, Order, OrderId, OrderStatus};
-use pipeline::store::{Cursor, ListQuery, Listing, MAX_RANGE_DAYS, OrderPage};
+use crate::auth::Viewer;
+use crate::orders::{Count, Cursor, Filter, Found, ListQuery, MAX_RANGE_DAYS, OrderPage};
+use crate::outcome::{ActionError, FieldProblem};
+use crate::overview::day_start;
+use crate::ui::access::{Granted, Page};
+use crate::ui::{dashboard, format};
 
 pub const PAGE_SIZE: usize = 25;
 /// Days shown when no range is given.
 const DEFAULT_DAYS: u64 = 30;
+/// The shortest search: one character matches too much to be useful.
+const SHORTEST_SEARCH: usize = 2;
 
 /// The listing a URL asks for; every field comes from the query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filters {
     pub status: Option<OrderStatus>,
+    /// The shop's days, first and last shown.
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// An email, or `@domain`.
     pub email: String,
-    pub order: String,
+    /// A search: the start of an id or a name, an email, `@domain`.
+    pub search: String,
     pub cursor: Option<Cursor>,
-    /// What was wrong with the query string, to show beside the form.
-    pub problems: Vec<String>,
+    /// What was wrong with the query string, by field, to show beside the form.
+    pub problems: Vec<FieldProblem>,
+}
+
+fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        field: field.to_owned(),
+        message: message.into(),
+    }
 }
 
 impl Filters {
@@ -44,8 +59,9 @@ impl Filters {
             Some(text) => match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
                 Ok(day) if (earliest..=latest).contains(&day) => day,
                 _ => {
-                    problems.push(format!(
-                        "{key:?} must be a date like 2026-11-24 between 2000 and 2100; showing the default."
+                    problems.push(problem(
+                        key,
+                        format!("“{text}” is not a date like 2026-11-24 between 2000 and 2100; showing the default."),
                     ));
                     default
                 }
@@ -54,32 +70,92 @@ impl Filters {
         let to = date("to", today);
         let from = date("from", (to - Days::new(DEFAULT_DAYS - 1)).max(earliest));
         let (from, to) = if from > to { (to, from) } else { (from, to) };
-        let from = if (to - from).num_days() >= MAX_RANGE_DAYS as i64 {
-            problems.push(format!(
-                "A range covers at most {MAX_RANGE_DAYS} days; showing the last {MAX_RANGE_DAYS}."
+        let from = if (to - from).num_days() >= MAX_RANGE_DAYS {
+            problems.push(problem(
+                "from",
+                format!("A range covers at most {MAX_RANGE_DAYS} days; showing the last {MAX_RANGE_DAYS}."),
             ));
-            (to - Days::new(MAX_RANGE_DAYS - 1)).max(earliest)
+            (to - Days::new(MAX_RANGE_DAYS as u64 - 1)).max(earliest)
         } else {
             from
         };
-        let status = match get("status").as_deref() {
+        let status = match get("status").as_deref().map(str::trim) {
+            None | Some("") => None,
             Some("stored") => Some(OrderStatus::Stored),
             Some("notified") => Some(OrderStatus::Notified),
-            _ => None,
+            Some(other) => {
+                problems.push(problem(
+                    "status",
+                    format!("“{other}” is not a status; showing any."),
+                ));
+                None
+            }
+        };
+        let email = get("email").unwrap_or_default().trim().to_owned();
+        if !email.is_empty() && !email.starts_with('@') && Email::parse(email.clone()).is_err() {
+            problems.push(problem(
+                "email",
+                format!("“{email}” is not an email address; write one like ana@example.com, or @example.com for a domain."),
+            ));
+        }
+        let search = get("q")
+            .or_else(|| get("order"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        if !search.is_empty() && search.chars().count() < SHORTEST_SEARCH {
+            problems.push(problem(
+                "q",
+                format!("Type at least {SHORTEST_SEARCH} characters to search."),
+            ));
+        }
+        let cursor = match get("cursor") {
+            None => None,
+            Some(text) => {
+                let cursor = Cursor::decode(&text);
+                if cursor.is_none() {
+                    problems.push(problem(
+                        "cursor",
+                        "That page link is broken; showing the newest orders.",
+                    ));
+                }
+                cursor
+            }
         };
         Self {
             status,
             from,
             to,
-            email: get("email").unwrap_or_default().trim().to_owned(),
-            order: get("order").unwrap_or_default().trim().to_owned(),
-            cursor: get("cursor").and_then(|text| Cursor::decode(&text)),
+            email,
+            search,
+            cursor,
             problems,
         }
     }
 
-    /// This listing's URL at another cursor.
-    pub fn href(&self, cursor: Option<&Cursor>) -> String {
+    /// The listing these filters ask for, unless a field is unusable.
+    pub fn listing(&self) -> Option<Filter> {
+        if self.email.is_empty() {
+            return Some(self.status.map_or(Filter::All, Filter::Status));
+        }
+        if let Some(domain) = self.email.strip_prefix('@') {
+            return Some(Filter::Domain(domain.to_lowercase()));
+        }
+        Email::parse(self.email.clone())
+            .ok()
+            .map(|email| Filter::Customer(email.normalized()))
+    }
+
+    /// The instants the shop's days cover.
+    pub fn interval(&self, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let end = self.to.succ_opt().unwrap_or(self.to);
+        (
+            day_start(self.from, zone),
+            day_start(end, zone) - chrono::Duration::milliseconds(1),
+        )
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs: Vec<(&str, String)> =
             vec![("from", self.from.to_string()), ("to", self.to.to_string())];
         if let Some(status) = self.status {
@@ -88,6 +164,12 @@ impl Filters {
         if !self.email.is_empty() {
             pairs.push(("email", self.email.clone()));
         }
+        pairs
+    }
+
+    /// This listing's URL at another cursor.
+    pub fn href(&self, cursor: Option<&Cursor>) -> String {
+        let mut pairs = self.pairs();
         if let Some(cursor) = cursor {
             pairs.push(("cursor", cursor.encode()));
         }
@@ -96,49 +178,55 @@ impl Filters {
             serde_urlencoded::to_string(pairs).expect("pairs of strings encode")
         )
     }
+
+    /// The CSV export of this listing.
+    pub fn export_href(&self) -> String {
+        format!(
+            "{}?{}",
+            super::super::downloads::ORDERS_CSV,
+            serde_urlencoded::to_string(self.pairs()).expect("pairs of strings encode")
+        )
+    }
+
+    fn problem(&self, field: &str) -> Option<String> {
+        self.problems
+            .iter()
+            .find(|problem| problem.field == field)
+            .map(|problem| problem.message.clone())
+    }
 }
 
 /// What the page shows below the form.
 #[derive(Debug, Clone)]
-pub enum Found {
-    Page(OrderPage),
-    Lookup {
-        id: String,
-        order: Option<Box<Order>>,
-    },
+pub enum Shown {
+    Page { page: OrderPage, total: usize },
+    Search(Found),
 }
 
-pub async fn load(filters: &Filters) -> Result<Found, String> {
+pub async fn load(filters: &Filters, zone: Tz) -> Result<Shown, ActionError> {
     let orders = &dashboard().orders;
-    if !filters.order.is_empty() {
-        let order = match OrderId::parse(filters.order.clone()) {
-            Ok(id) => orders.get(&id).await.map_err(|e| e.to_string())?,
-            Err(_) => None,
-        };
-        return Ok(Found::Lookup {
-            id: filters.order.clone(),
-            order: order.map(Box::new),
-        });
+    if filters.search.chars().count() >= SHORTEST_SEARCH {
+        return Ok(Shown::Search(orders.search(&filters.search, 50).await?));
     }
-    let listing = if filters.email.is_empty() {
-        filters.status.map_or(Listing::All, Listing::Status)
-    } else {
-        let email =
-            Email::parse(filters.email.clone()).map_err(|e| format!("The customer email {e}."))?;
-        Listing::Customer(email.normalized())
+    let Some(filter) = filters.listing() else {
+        return Err(ActionError::Invalid {
+            message: "The customer email is not an email address.".to_owned(),
+            fields: Vec::new(),
+        });
     };
+    let (from, to) = filters.interval(zone);
     let query = ListQuery {
-        listing,
-        from: filters.from,
-        to: filters.to,
+        filter: filter.clone(),
+        from,
+        to,
         cursor: filters.cursor.clone(),
         limit: PAGE_SIZE,
     };
-    orders
-        .list(&query)
-        .await
-        .map(Found::Page)
-        .map_err(|e| e.to_string())
+    let (page, total) = futures::join!(orders.list(&query), orders.count(&filter, from, to));
+    Ok(Shown::Page {
+        page: page?,
+        total: total?,
+    })
 }
 
 pub struct OrdersPage;
@@ -150,15 +238,17 @@ impl Page for OrdersPage {
     fn view(_granted: Granted<Viewer>) -> AnyView {
         let query = use_query_map().get_untracked();
         let now = Utc::now();
-        let filters = Filters::from_query(|key| query.get(key), now.date_naive());
+        let zone = format::zone();
+        let today = now.with_timezone(&zone).date_naive();
+        let filters = Filters::from_query(|key| query.get(key), today);
         let form = filters.clone();
         view! {
             <Heading title="Orders".to_owned()/>
-            <FilterForm filters=form/>
+            <FilterForm filters=form zone=zone/>
             {Suspend::new(async move {
-                match load(&filters).await {
-                    Ok(found) => found_view(found, &filters, now).into_any(),
-                    Err(message) => view! { <Problem message=message/> }.into_any(),
+                match load(&filters, zone).await {
+                    Ok(shown) => shown_view(shown, &filters, now).into_any(),
+                    Err(error) => view! { <Problem error=error/> }.into_any(),
                 }
             })}
         }
@@ -166,58 +256,99 @@ impl Page for OrdersPage {
     }
 }
 
+/// A labelled field of the filter form, with its problem tied to it.
+fn field(
+    label: &'static str,
+    name: &'static str,
+    input: AnyView,
+    problem: Option<String>,
+    hint: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            {input}
+            {hint.map(|hint| view! { <span class="hint" id=format!("{name}-hint")>{hint}</span> })}
+            {problem.map(|text| view! { <span class="field-problem" id=format!("{name}-problem")>{text}</span> })}
+        </label>
+    }
+}
+
+fn described(name: &str, problem: bool, hint: bool) -> Option<String> {
+    let ids: Vec<String> = [(problem, "problem"), (hint, "hint")]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, suffix)| format!("{name}-{suffix}"))
+        .collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
 #[component]
-fn FilterForm(filters: Filters) -> impl IntoView {
+fn FilterForm(filters: Filters, zone: Tz) -> impl IntoView {
     let status = filters.status;
+    let problem = |name: &str| filters.problem(name);
+    let invalid = |name: &str| filters.problem(name).is_some().then_some("true");
     view! {
         <div class="filters">
-            <form method="get" action="/orders" class="row">
-                <label>
-                    "Status"
-                    <select name="status">
+            <form method="get" action="/orders" class="row" role="search" aria-label="Find orders">
+                {field("Find", "q", view! {
+                    <input type="search" name="q" value=filters.search.clone() placeholder="id, name, email or @domain"
+                        aria-invalid=invalid("q") aria-describedby=described("q", problem("q").is_some(), true)/>
+                }.into_any(), problem("q"), Some("The start of an order id or a customer's name; an email; @domain."))}
+                <button type="submit">"Search"</button>
+            </form>
+            <form method="get" action="/orders" class="row" aria-label="Filter orders">
+                {field("Status", "status", view! {
+                    <select name="status" aria-invalid=invalid("status")>
                         <option value="" selected=status.is_none()>"Any"</option>
-                        <option value="stored" selected=status == Some(OrderStatus::Stored)>"Stored (not yet notified)"</option>
+                        <option value="stored" selected=status == Some(OrderStatus::Stored)>"Stored, not notified"</option>
                         <option value="notified" selected=status == Some(OrderStatus::Notified)>"Notified"</option>
                     </select>
-                </label>
-                <label>"From" <input type="date" name="from" value=filters.from.to_string()/></label>
-                <label>"To" <input type="date" name="to" value=filters.to.to_string()/></label>
-                <label>
-                    "Customer email"
-                    <input type="email" name="email" value=filters.email.clone() placeholder="ana@example.com" autocomplete="off"/>
-                </label>
+                }.into_any(), problem("status"), None)}
+                {field("From", "from", view! {
+                    <input type="date" name="from" value=filters.from.to_string() aria-invalid=invalid("from")
+                        aria-describedby=described("from", problem("from").is_some(), false)/>
+                }.into_any(), problem("from"), None)}
+                {field("To", "to", view! {
+                    <input type="date" name="to" value=filters.to.to_string() aria-invalid=invalid("to")
+                        aria-describedby=described("to", problem("to").is_some(), false)/>
+                }.into_any(), problem("to"), None)}
+                {field("Customer email", "email", view! {
+                    <input type="text" inputmode="email" name="email" value=filters.email.clone() placeholder="ana@example.com or @example.com" autocomplete="off"
+                        aria-invalid=invalid("email") aria-describedby=described("email", problem("email").is_some(), false)/>
+                }.into_any(), problem("email"), None)}
                 <button type="submit">"Show"</button>
                 <a class="button quiet" href="/orders">"Reset"</a>
             </form>
-            <form method="get" action="/orders" class="row lookup">
-                <label>
-                    "Order id"
-                    <input type="search" name="order" value=filters.order.clone() placeholder="e.g. my-first-order" required=true/>
-                </label>
-                <button type="submit">"Find order"</button>
-            </form>
-            {filters.problems.into_iter().map(|problem| view! { <p class="hint warn">{problem}</p> }).collect_view()}
+            {problem("cursor").map(|text| view! { <p class="field-problem">{text}</p> })}
+            <p class="muted small">{format!("Days are the shop's ({}).", format::zone_name(zone))}</p>
         </div>
     }
 }
 
-pub fn found_view(
-    found: Found,
-    filters: &Filters,
-    now: chrono::DateTime<Utc>,
-) -> impl IntoView + use<> {
-    match found {
-        Found::Lookup { id, order: Some(order) } => {
-            let _ = id;
-            orders_table(vec![*order], now).into_any()
+pub fn shown_view(shown: Shown, filters: &Filters, now: DateTime<Utc>) -> impl IntoView + use<> {
+    match shown {
+        Shown::Search(found) => {
+            let count = match found.count {
+                Count::Exactly(n) => format!("{n} found"),
+                Count::AtLeast(n) => format!("more than {} found; the newest are shown", n - 1),
+            };
+            if found.orders.is_empty() {
+                view! {
+                    <Empty title="No order found">
+                        {format!("No {}. Order ids are the client's Idempotency-Key or the id the API answered with; the first block of a generated id is enough.", found.described)}
+                    </Empty>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <p role="status">{format!("{}: {count}.", sentence(&found.described))}</p>
+                    {orders_table(found.orders, now)}
+                }
+                .into_any()
+            }
         }
-        Found::Lookup { id, order: None } => view! {
-            <Empty title="No such order">
-                "There is no order with the id “" {id} "”. Order ids are the client's Idempotency-Key or the id the API answered with."
-            </Empty>
-        }
-        .into_any(),
-        Found::Page(page) if page.orders.is_empty() => {
+        Shown::Page { page, .. } if page.orders.is_empty() => {
             let range = format!("between {} and {}", filters.from, filters.to);
             view! {
                 <Empty title="No orders here">
@@ -228,21 +359,24 @@ pub fn found_view(
             }
             .into_any()
         }
-        Found::Page(page) => {
+        Shown::Page { page, total } => {
             let newer = page.newer.as_ref().map(|cursor| filters.href(Some(cursor)));
             let older = page.older.as_ref().map(|cursor| filters.href(Some(cursor)));
-            let count = page.orders.len();
+            let shown = page.orders.len();
             view! {
+                <div class="listing-head">
+                    <p role="status">{format!("{total} orders from {} to {}; {shown} on this page, newest first.", filters.from, filters.to)}</p>
+                    <a class="button quiet" href=filters.export_href() download="">"Download CSV"</a>
+                </div>
                 {orders_table(page.orders, now)}
                 <nav class="pager" aria-label="Pages">
                     {match newer {
                         Some(href) => view! { <a class="button" rel="prev" href=href>"← Newer"</a> }.into_any(),
-                        None => view! { <span class="button disabled">"← Newer"</span> }.into_any(),
+                        None => view! { <span class="button disabled" aria-disabled="true">"← Newer"</span> }.into_any(),
                     }}
-                    <span class="muted">{format!("{count} orders, newest first")}</span>
                     {match older {
                         Some(href) => view! { <a class="button" rel="next" href=href>"Older →"</a> }.into_any(),
-                        None => view! { <span class="button disabled">"Older →"</span> }.into_any(),
+                        None => view! { <span class="button disabled" aria-disabled="true">"Older →"</span> }.into_any(),
                     }}
                 </nav>
             }
@@ -251,20 +385,27 @@ pub fn found_view(
     }
 }
 
-/// The orders as a table (the benchmark renders this alone).
-pub fn orders_table(orders: Vec<Order>, now: chrono::DateTime<Utc>) -> impl IntoView + use<> {
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The orders as a table, cards on a phone (the benchmark renders this alone).
+pub fn orders_table(orders: Vec<Order>, now: DateTime<Utc>) -> impl IntoView + use<> {
     view! {
         <div class="table-wrap">
-            <table class="orders">
+            <table class="orders stack-on-phone">
                 <thead>
                     <tr>
-                        <th scope="col">"Time"</th>
                         <th scope="col">"Order"</th>
+                        <th scope="col">"Time"</th>
                         <th scope="col">"Customer"</th>
                         <th scope="col" class="num">"Items"</th>
                         <th scope="col" class="num">"Total"</th>
                         <th scope="col">"Status"</th>
-                        <th scope="col">"Notified"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -272,20 +413,18 @@ pub fn orders_table(orders: Vec<Order>, now: chrono::DateTime<Utc>) -> impl Into
                         .into_iter()
                         .map(|order| {
                             let href = format!("/orders/{}", order.id);
-                            let notified = if order.notified.is_some() { "yes" } else { "no" };
                             view! {
                                 <tr>
-                                    <td><When at=order.created_at now=now/></td>
-                                    <td><a href=href>{order.id.to_string()}</a></td>
-                                    <td>
+                                    <th scope="row" data-label="Order"><a href=href>{order.id.to_string()}</a></th>
+                                    <td data-label="Time"><When at=order.created_at now=now/></td>
+                                    <td data-label="Customer">
                                         {order.customer.name.to_string()}
                                         <br/>
                                         <span class="muted small">{order.customer.email.to_string()}</span>
                                     </td>
-                                    <td class="num">{order.unit_count()}</td>
-                                    <td class="num">{order.formatted_total()}</td>
-                                    <td><StatusBadge status=order.status()/></td>
-                                    <td>{notified}</td>
+                                    <td class="num" data-label="Items">{order.unit_count()}</td>
+                                    <td class="num" data-label="Total">{order.formatted_total()}</td>
+                                    <td data-label="Status"><StatusBadge status=order.status()/></td>
                                 </tr>
                             }
                         })
@@ -322,22 +461,38 @@ mod tests {
     }
 
     #[test]
-    fn bad_and_reversed_dates_are_corrected_and_said() {
+    fn bad_and_reversed_values_are_corrected_and_said_by_field() {
         let swapped = filters(&[("from", "2026-11-20"), ("to", "2026-11-10")]);
         assert_eq!(
             (swapped.from.to_string(), swapped.to.to_string()),
             ("2026-11-10".into(), "2026-11-20".into())
         );
-        let bad = filters(&[("from", "yesterday")]);
-        assert_eq!(bad.problems.len(), 1);
+        let bad = filters(&[
+            ("from", "yesterday"),
+            ("status", "lost"),
+            ("email", "ana@"),
+            ("q", "x"),
+            ("cursor", "nope"),
+        ]);
+        let fields: Vec<&str> = bad.problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["from", "status", "email", "q", "cursor"]);
+        let long = filters(&[("from", "2020-01-01")]);
+        assert_eq!((long.to - long.from).num_days(), MAX_RANGE_DAYS - 1);
         let hostile = filters(&[("to", "-262143-01-05"), ("from", "+262142-12-31")]);
         assert_eq!(
             hostile.problems.len(),
             2,
             "out-of-range dates are refused, not a panic"
         );
-        let long = filters(&[("from", "2020-01-01")]);
-        assert_eq!((long.to - long.from).num_days(), MAX_RANGE_DAYS as i64 - 1);
+    }
+
+    #[test]
+    fn days_are_the_shops() {
+        let filters = filters(&[("from", "2026-11-26"), ("to", "2026-11-26")]);
+        let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+        let (from, to) = filters.interval(tokyo);
+        assert_eq!(from.to_rfc3339(), "2026-11-25T15:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2026-11-26T14:59:59.999+00:00");
     }
 
     #[test]
@@ -346,6 +501,11 @@ mod tests {
         assert_eq!(
             filters.href(None),
             "/orders?from=2026-10-26&to=2026-11-24&status=stored&email=a%2Bb%40example.com"
+        );
+        assert!(
+            filters
+                .export_href()
+                .starts_with("/orders/export.csv?from=")
         );
     }
 }

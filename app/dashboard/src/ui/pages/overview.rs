@@ -1,15 +1,14 @@
-//! `/`: how the shop is doing right now.
+//! `/`: how the shop and the pipeline are doing right now.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use leptos::prelude::*;
 
-use crate::auth::Viewer;
-use crate::ui::access::{Granted, Page};
-
 use super::widgets::{Heading, Problem};
-use crate::Overview;
-use crate::ui::dashboard;
+use crate::auth::Viewer;
+use crate::overview::{Health, Hour, NOT_NOTIFIED_COUNTED, Overview, Spread};
+use crate::ui::access::{Granted, Page};
 use crate::ui::layout::may_open;
+use crate::ui::{dashboard, format};
 
 pub struct OverviewPage;
 
@@ -24,7 +23,7 @@ impl Page for OverviewPage {
             {Suspend::new(async move {
                 match dashboard().overview(now).await {
                     Ok(overview) => overview_view(overview).into_any(),
-                    Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
+                    Err(error) => view! { <Problem error=error/> }.into_any(),
                 }
             })}
         }
@@ -34,50 +33,102 @@ impl Page for OverviewPage {
 
 pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
     let dead = overview.dead_letter_queue.total();
-    let dead_class = if dead > 0 {
-        "card stat warn"
-    } else {
-        "card stat"
-    };
-    let subscriptions_class = if overview.confirmed_subscriptions == 0 {
-        "card stat warn"
-    } else {
-        "card stat"
-    };
+    let not_notified = overview.not_notified;
+    let zone = format::zone_name(overview.zone);
     view! {
         <div class="cards" data-refresh="30">
-            <a class="card stat" href="/orders">
+            {card("/orders", false, view! {
                 <span class="label">"Orders today"</span>
                 <span class="figure">{overview.orders_today}</span>
                 <span class="muted">{format!("{} in the last hour", overview.orders_last_hour)}</span>
-            </a>
-            {card("/queues", "card stat", view! {
+            })}
+            {card("/queues", false, view! {
                 <span class="label">"Waiting in the order queue"</span>
                 <span class="figure">{overview.queue.visible + overview.queue.delayed}</span>
                 <span class="muted">{format!("{} being processed", overview.queue.in_flight)}</span>
             })}
-            {card("/dead-letters", dead_class, view! {
+            {card("/dead-letters", dead > 0, view! {
                 <span class="label">"Dead letters"</span>
                 <span class="figure">{dead}</span>
-                <span class="muted">{if dead > 0 { "need a look: redrive or delete" } else { "none: all good" }}</span>
+                <span class="muted">{if dead > 0 { "need a look: fix, redrive or delete" } else { "none: all good" }}</span>
             })}
-            {card("/subscriptions", subscriptions_class, view! {
+            {card("/not-notified", not_notified > 0, view! {
+                <span class="label">"Stored, email not sent"</span>
+                <span class="figure">{if not_notified >= NOT_NOTIFIED_COUNTED { format!("{not_notified}+") } else { not_notified.to_string() }}</span>
+                <span class="muted">{if not_notified > 0 { "for over 10 minutes: send them again" } else { "every order was mailed" }}</span>
+            })}
+            {card("/subscriptions", overview.confirmed_subscriptions == 0, view! {
                 <span class="label">"Order emails go to"</span>
                 <span class="figure">{overview.confirmed_subscriptions}</span>
-                <span class="muted">
-                    {format!("confirmed, {} pending confirmation", overview.pending_subscriptions)}
-                </span>
+                <span class="muted">{format!("confirmed, {} pending confirmation", overview.pending_subscriptions)}</span>
             })}
         </div>
-        <section class="card">
-            <h2>"Orders per hour, last 24 hours"</h2>
-            {hourly_chart(&overview.hourly)}
+        <section class="card" aria-labelledby="health">
+            <h2 id="health">"Pipeline health"</h2>
+            <div class="table-wrap flat">
+                <table class="stack-on-phone">
+                    <caption class="visually-hidden">"Orders received, stored and notified, and how long each step took"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Window"</th>
+                            <th scope="col" class="num">"Received"</th>
+                            <th scope="col" class="num">"Stored"</th>
+                            <th scope="col" class="num">"Notified"</th>
+                            <th scope="col">"Received → stored"</th>
+                            <th scope="col">"Received → email"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{overview.health.into_iter().map(health_row).collect_view()}</tbody>
+                </table>
+            </div>
+            <p class="muted small">"Times are the median, then the slowest 5 %. “Received” counts what the order queue was sent (CloudWatch) where AWS has the figure, else the orders stored plus those waiting."</p>
         </section>
+        <section class="card" aria-labelledby="per-hour">
+            <h2 id="per-hour">"Orders per hour, last 24 hours"</h2>
+            {hourly_chart(&overview.hourly, overview.zone)}
+        </section>
+        <p class="muted small">{format!("Days and times are the shop's: {zone}.")}</p>
+    }
+}
+
+fn spread_text(spread: Option<Spread>) -> String {
+    spread.map_or_else(
+        || "—".to_owned(),
+        |spread| {
+            format!(
+                "{} · {}",
+                format::elapsed(spread.median),
+                format::elapsed(spread.p95)
+            )
+        },
+    )
+}
+
+fn health_row(health: Health) -> impl IntoView {
+    let received = if health.received_from_cloudwatch {
+        format!("{} (CloudWatch)", health.received)
+    } else {
+        health.received.to_string()
+    };
+    let behind = health.stored.saturating_sub(health.notified);
+    view! {
+        <tr>
+            <th scope="row" data-label="Window">{health.window}</th>
+            <td class="num" data-label="Received">{received}</td>
+            <td class="num" data-label="Stored">{health.stored}</td>
+            <td class="num" data-label="Notified">
+                {health.notified}
+                {(behind > 0).then(|| view! { " " <span class="muted small">{format!("({behind} not yet)")}</span> })}
+            </td>
+            <td data-label="Received → stored">{spread_text(health.to_stored)}</td>
+            <td data-label="Received → email">{spread_text(health.to_notified)}</td>
+        </tr>
     }
 }
 
 /// A figure card, linking to its page only for those who may open it.
-fn card<V: IntoView + 'static>(href: &'static str, class: &'static str, content: V) -> AnyView {
+fn card<V: IntoView + 'static>(href: &'static str, warn: bool, content: V) -> AnyView {
+    let class = if warn { "card stat warn" } else { "card stat" };
     if may_open(href) {
         view! { <a class=class href=href>{content}</a> }.into_any()
     } else {
@@ -85,45 +136,60 @@ fn card<V: IntoView + 'static>(href: &'static str, class: &'static str, content:
     }
 }
 
-/// A bar chart as inline SVG: readable without JavaScript or images.
-pub fn hourly_chart(hourly: &[(DateTime<Utc>, usize)]) -> impl IntoView + use<> {
-    const WIDTH: usize = 720;
+/// A bar chart as inline SVG, readable without JavaScript or images: each
+/// hour's orders, mailed ones solid, the rest hatched; labels stay legible
+/// on a phone (the chart scrolls sideways inside its box rather than shrink).
+pub fn hourly_chart(hourly: &[Hour], zone: chrono_tz::Tz) -> impl IntoView + use<> {
+    const SLOT: usize = 30;
     const HEIGHT: usize = 160;
-    const AXIS: usize = 18;
-    let peak = hourly
-        .iter()
-        .map(|(_, count)| *count)
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let slot = WIDTH / hourly.len().max(1);
-    let total: usize = hourly.iter().map(|(_, count)| count).sum();
-    let summary = format!("{total} orders in the last 24 hours; the busiest hour had {peak}.");
+    const AXIS: usize = 20;
+    let width = SLOT * hourly.len().max(1);
+    let peak = hourly.iter().map(Hour::total).max().unwrap_or(0).max(1);
+    let total: usize = hourly.iter().map(Hour::total).sum();
+    let waiting: usize = hourly.iter().map(|hour| hour.not_notified).sum();
+    let summary = format!(
+        "{total} orders in the last 24 hours, {waiting} of them not mailed yet; the busiest hour had {peak}."
+    );
     let bars = hourly
         .iter()
         .enumerate()
-        .map(|(index, (hour, count))| {
-            let height = (count * (HEIGHT - AXIS - 4)) / peak;
-            let x = index * slot + 2;
-            let y = HEIGHT - AXIS - height;
-            let label = hour.format("%H").to_string();
-            let tip = format!("{}: {count} orders", hour.format("%Y-%m-%d %H:00 UTC"));
+        .map(|(index, hour)| {
+            let scale = |count: usize| (count * (HEIGHT - AXIS - 4)) / peak;
+            let notified = scale(hour.notified);
+            let waiting = scale(hour.not_notified);
+            let x = index * SLOT + 3;
+            let local = hour.start.with_timezone(&zone);
+            let tip = format!(
+                "{}: {} orders, {} mailed",
+                local.format("%Y-%m-%d %H:00 %Z"),
+                hour.total(),
+                hour.notified
+            );
             view! {
                 <g>
-                    <rect x=x y=y width=slot - 4 height=height.max(1) class="bar">
-                        <title>{tip}</title>
-                    </rect>
+                    <title>{tip}</title>
+                    <rect x=x y=HEIGHT - AXIS - notified width=SLOT - 6 height=notified.max(1) class="bar"/>
+                    <rect x=x y=HEIGHT - AXIS - notified - waiting width=SLOT - 6 height=waiting class="bar waiting"/>
                     {(index % 3 == 0).then(|| view! {
-                        <text x=x + (slot - 4) / 2 y=HEIGHT - 4 text-anchor="middle" class="axis">{label}</text>
+                        <text x=x + (SLOT - 6) / 2 y=HEIGHT - 5 text-anchor="middle" class="axis">{local.format("%H").to_string()}</text>
                     })}
                 </g>
             }
         })
         .collect_view();
     view! {
-        <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=summary.clone()>
-            {bars}
-        </svg>
-        <p class="muted small">{summary} " Hours in UTC."</p>
+        // Focusable, so that keyboard users can scroll it on a phone.
+        <div class="chart-wrap" tabindex="0" role="region" aria-label="Orders per hour">
+            <svg class="chart" viewBox=format!("0 0 {width} {HEIGHT}") width=width height=HEIGHT role="img" aria-label=summary.clone()>
+                <defs>
+                    <pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">
+                        <rect width="6" height="6" class="hatch-ground"/>
+                        <rect width="3" height="6" class="hatch-line"/>
+                    </pattern>
+                </defs>
+                {bars}
+            </svg>
+        </div>
+        <p class="muted small">{summary} " Solid: mailed; hatched: not yet."</p>
     }
 }

@@ -29,7 +29,7 @@ impl Page for QueuesPage {
             );
             match (queue, dead) {
                 (Ok(queue), Ok(dead)) => queues_view(queue, dead).into_any(),
-                (Err(error), _) | (_, Err(error)) => view! { <Problem message=error.to_string()/> }.into_any(),
+                (Err(error), _) | (_, Err(error)) => view! { <Problem error=error.into()/> }.into_any(),
             }
         })}
     }

@@ -6,7 +6,9 @@ use crate::auth::Admin;
 use crate::ui::access::{Granted, Page};
 use leptos::server_fn::ServerFn;
 
-use super::widgets::{Csrf, Empty, Heading, Problem};
+use super::widgets::{
+    Confirm, Csrf, Empty, FieldProblem, Heading, Problem, invalid, kept, problem_id,
+};
 use crate::ui::actions::{
     AddSubscription, RemoveSubscription, SendTestNotification, SetSubscriptionFilter,
 };
@@ -31,7 +33,7 @@ impl Page for SubscriptionsPage {
         {Suspend::new(async move {
             match dashboard().subscriptions.list().await {
                 Ok(subscriptions) => subscriptions_view(subscriptions).into_any(),
-                Err(error) => view! { <Problem message=error.to_string()/> }.into_any(),
+                Err(error) => view! { <Problem error=error.into()/> }.into_any(),
             }
         })}
     }
@@ -47,7 +49,10 @@ pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoVie
                 <Csrf/>
                 <label>
                     "Email address"
-                    <input type="email" name="email" required=true autocomplete="email" placeholder="orders@example.com"/>
+                    <input type="email" name="email" required=true autocomplete="email" placeholder="orders@example.com"
+                        value=kept(AddSubscription::PATH, "email")
+                        aria-invalid=invalid(AddSubscription::PATH, "email") aria-describedby=problem_id(AddSubscription::PATH, "email")/>
+                    <FieldProblem action=AddSubscription::PATH field="email"/>
                 </label>
                 <button type="submit">"Subscribe"</button>
             </form>
@@ -65,7 +70,7 @@ pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoVie
         } else {
             view! {
                 <div class="table-wrap">
-                    <table>
+                    <table class="stack-on-phone">
                         <thead>
                             <tr>
                                 <th scope="col">"Address"</th>
@@ -134,35 +139,37 @@ fn subscription_row(subscription: EmailSubscription) -> impl IntoView + use<> {
     match subscription.status {
         SubscriptionStatus::Pending => view! {
             <tr>
-                <td>{email}</td>
-                <td><span class="badge pending">"pending confirmation"</span></td>
-                <td class="muted">"—"</td>
-                <td class="muted small">"Waiting for the address to follow the link AWS emailed it. It can be removed once confirmed, or left to expire."</td>
+                <th scope="row" data-label="Address">{email}</th>
+                <td data-label="Status"><span class="badge pending">"pending confirmation"</span></td>
+                <td data-label="Which orders" class="muted">"—"</td>
+                <td data-label="Actions" class="muted small">"Waiting for the address to follow the link AWS emailed it. It can be removed once confirmed, or left to expire."</td>
             </tr>
         }
         .into_any(),
         SubscriptionStatus::Confirmed { arn } => view! {
             <tr>
-                <td>{email.clone()}</td>
-                <td><span class="badge confirmed">"confirmed"</span></td>
-                <td>
+                <th scope="row" data-label="Address">{email.clone()}</th>
+                <td data-label="Status"><span class="badge confirmed">"confirmed"</span></td>
+                <td data-label="Which orders">
                     {which}
                     <form method="post" action=SetSubscriptionFilter::PATH class="row compact">
                         <Csrf/>
                         <input type="hidden" name="arn" value=arn.clone()/>
                         {minimum_rows(&email, &subscription.minimums)}
-                        <button type="submit" class="quiet" aria-label=format!("Set the minimums for {email}")>"Set"</button>
+                        <button type="submit" class="quiet">"Set"<span class="visually-hidden">{format!(" the minimums for {email}")}</span></button>
                     </form>
                 </td>
-                <td>
+                <td data-label="Actions">
                     <form method="post" action=RemoveSubscription::PATH>
                         <Csrf/>
                         <input type="hidden" name="arn" value=arn/>
-                        <details class="confirm">
-                            <summary class="button danger" aria-label=format!("Remove {email}…")>"Remove…"</summary>
-                            <p>{format!("Stop emailing {email} about orders?")}</p>
-                            <button type="submit" class="danger">"Yes, remove"</button>
-                        </details>
+                        <Confirm
+                            open="Remove".to_owned()
+                            on=email.clone()
+                            question=format!("Stop emailing {email} about orders?")
+                            confirm="Yes, remove".to_owned()
+                            danger=true
+                        />
                     </form>
                 </td>
             </tr>

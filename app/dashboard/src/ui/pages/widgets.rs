@@ -2,11 +2,13 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use domain::OrderStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::outcome::ActionError;
+use crate::ui::flash;
 use crate::ui::format;
-use domain::OrderStatus;
 
 /// The page's `<title>` and heading.
 #[component]
@@ -20,14 +22,28 @@ pub fn Heading(title: String, #[prop(optional)] subtitle: Option<String>) -> imp
     }
 }
 
-/// A failed load, said plainly, with what to try.
+/// A load that failed, said so that a staff member knows what to do: a
+/// mistake in the address is theirs to fix; AWS trouble is ops'.
 #[component]
-pub fn Problem(message: String) -> impl IntoView {
+pub fn Problem(error: ActionError) -> impl IntoView {
+    let (title, advice) = match &error {
+        ActionError::Invalid { .. } | ActionError::Unreadable(_) | ActionError::NotFound(_) => (
+            "Check what was asked for",
+            "Change the address or the form and try again.",
+        ),
+        _ => (
+            "This could not be loaded just now",
+            "Reload the page in a moment. If it keeps happening, tell ops: the details are in the dashboard's log.",
+        ),
+    };
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
     view! {
         <div class="problem" role="alert">
-            <h2>"This could not be loaded"</h2>
-            <p>{message}</p>
-            <p class="muted">"Reload the page to try again. If it keeps failing, check the function's logs and its IAM permissions."</p>
+            <h2>{title}</h2>
+            <p>{error.to_string()}</p>
+            <p class="small">{advice}</p>
         </div>
     }
 }
@@ -42,20 +58,24 @@ pub fn Empty(title: &'static str, children: Children) -> impl IntoView {
     }
 }
 
-/// A time as readers want it: absolute (rewritten in their locale by the
-/// page script) and relative.
+/// A time in the shop's time zone, and how long ago.
 #[component]
 pub fn When(at: DateTime<Utc>, now: DateTime<Utc>) -> impl IntoView {
     view! {
-        <time datetime=format::machine(at) title=format::absolute(at)>{format::absolute(at)}</time>
+        <time datetime=format::machine(at)>{format::absolute(at)}</time>
         " "
-        <span class="muted">"(" {format::relative(at, now)} ")"</span>
+        <span class="muted small">"(" {format::relative(at, now)} ")"</span>
     }
 }
 
 #[component]
 pub fn StatusBadge(status: OrderStatus) -> impl IntoView {
-    view! { <span class=format!("badge {status}")>{status.as_str()}</span> }
+    let text = match status {
+        OrderStatus::Received => "received",
+        OrderStatus::Stored => "stored, not notified",
+        OrderStatus::Notified => "notified",
+    };
+    view! { <span class=format!("badge {status}")>{text}</span> }
 }
 
 #[component]
@@ -81,4 +101,71 @@ pub fn Csrf() -> impl IntoView {
         .map(|user| user.csrf.clone())
         .unwrap_or_default();
     view! { <input type="hidden" name="csrf" value=token/> }
+}
+
+/// What the failed post to `action` held in a field, to fill it in again.
+pub fn kept(action: &str, field: &str) -> Option<String> {
+    flash::of_form(action).and_then(|flash| flash.input(field).map(str::to_owned))
+}
+
+/// The problem the last post to `action` had with a field, under it, tied
+/// to it for screen readers (`aria-describedby` names `<field>-problem`).
+#[component]
+pub fn FieldProblem(action: &'static str, field: &'static str) -> impl IntoView {
+    let problem = flash::of_form(action).and_then(|flash| flash.field(field).map(str::to_owned));
+    problem.map(
+        |text| view! { <span class="field-problem" id=format!("{field}-problem")>{text}</span> },
+    )
+}
+
+/// The id of the field's problem (`aria-describedby`), when it has one.
+pub fn problem_id(action: &str, field: &'static str) -> Option<String> {
+    invalid(action, field).map(|_| format!("{field}-problem"))
+}
+
+/// Whether the last post to `action` had a problem with a field (`aria-invalid`).
+pub fn invalid(action: &str, field: &str) -> Option<&'static str> {
+    flash::of_form(action)
+        .is_some_and(|flash| flash.field(field).is_some())
+        .then_some("true")
+}
+
+/// An action behind a confirmation that works without JavaScript: the
+/// button opens it, it says what will happen, and offers the action and
+/// Cancel. With JavaScript the confirm button takes focus and Esc closes it.
+/// The buttons' accessible names say on what (`Remove ops@example.com…`)
+/// and start with their visible text, for speech input.
+#[component]
+pub fn Confirm(
+    /// What the opening button says (`Remove`).
+    open: String,
+    /// On what, read by screen readers after the button's text
+    /// (`ops@example.com`).
+    on: String,
+    question: String,
+    /// What the confirming button says (`Yes, remove`).
+    confirm: String,
+    #[prop(optional)] danger: bool,
+    /// Where the confirming button posts, when not to its form's action.
+    #[prop(optional)]
+    formaction: Option<&'static str>,
+) -> impl IntoView {
+    let class = if danger { "button danger" } else { "button" };
+    let button_class = if danger { "danger" } else { "" };
+    // Without JavaScript, Cancel reloads the page, which closes the box.
+    let back = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.uri.path_and_query().map(ToString::to_string))
+        .unwrap_or_else(|| "/".to_owned());
+    let hidden_on = format!(" {on}");
+    view! {
+        <details class="confirm">
+            <summary class=class>{open}<span class="visually-hidden">{hidden_on.clone()}</span>"…"</summary>
+            <div class="confirm-box" role="group" aria-label=question.clone()>
+                <p>{question.clone()}</p>
+                <button type="submit" class=button_class formaction=formaction>{confirm}<span class="visually-hidden">{hidden_on}</span></button>
+                " "
+                <a class="button quiet cancel" href=back>"Cancel"</a>
+            </div>
+        </details>
+    }
 }

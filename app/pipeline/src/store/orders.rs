@@ -1,29 +1,26 @@
-//! Orders in DynamoDB: one item an order, written once, updated once when
-//! the notification went out. Access patterns and keys: `docs/data-model.md`.
-
-mod listing;
-
-pub use listing::{Cursor, Direction, ListQuery, Listing, MAX_RANGE_DAYS, OrderPage};
+//! Orders in DynamoDB: one item an order, written once by ingest, updated
+//! once by notify when the email went out. The item carries the keys of the
+//! indexes the dashboard reads it by (docs/data-model.md); the dashboard's
+//! queries live in the dashboard, the pipeline only writes and reads by id.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
-use crate::aws::{AwsError, conditional};
 use domain::order::timestamp;
+use domain::search;
 use domain::{
     Currency, Customer, LineItem, MinorUnits, Notified, Order, OrderId, OrderStatus,
     ShippingAddress,
 };
+use serde::{Deserialize, Serialize};
+
+use crate::aws::{AwsError, conditional};
+use crate::table::{Entity, Key, entity_of};
 
 /// The table's keys and indexes; the local stack and `infra/` build the table from these.
 pub mod schema {
-    pub const PARTITION_KEY: &str = "pk";
-    pub const SORT_KEY: &str = "sk";
-    /// The sort key of an order's own item (other entities share the table).
-    pub const ORDER_SORT_KEY: &str = "ORDER";
+    pub use crate::table::{ORDER_SORT_KEY, PARTITION_KEY, SORT_KEY};
 
     pub struct Index {
         pub name: &'static str,
@@ -31,16 +28,18 @@ pub mod schema {
         pub sort_key: &'static str,
     }
 
-    /// Newest orders first, one partition per UTC day.
-    pub const BY_DAY: Index = Index {
-        name: "by-day",
-        partition_key: "orderDay",
+    /// Newest orders first, one partition a UTC month (`2026-11`): a 92-day
+    /// range reads at most four partitions.
+    pub const BY_MONTH: Index = Index {
+        name: "by-month",
+        partition_key: "orderMonth",
         sort_key: "createdAt",
     };
-    /// Orders of one status on one day (`stored#2026-11-24`): finds the ones not yet notified.
+    /// Orders of one status in one month (`stored#2026-11`): the ones whose
+    /// email has not gone out yet.
     pub const BY_STATUS: Index = Index {
         name: "by-status",
-        partition_key: "statusDay",
+        partition_key: "statusMonth",
         sort_key: "createdAt",
     };
     /// A customer's orders, by lower-cased email.
@@ -49,7 +48,25 @@ pub mod schema {
         partition_key: "customerEmail",
         sort_key: "createdAt",
     };
-    pub const INDEXES: [Index; 3] = [BY_DAY, BY_STATUS, BY_CUSTOMER];
+    /// Orders whose customer's email is at one domain.
+    pub const BY_DOMAIN: Index = Index {
+        name: "by-domain",
+        partition_key: "emailDomain",
+        sort_key: "createdAt",
+    };
+    /// Orders by a prefix of their id (lower-cased), under its first character.
+    pub const BY_ID: Index = Index {
+        name: "by-id",
+        partition_key: "idInitial",
+        sort_key: "idKey",
+    };
+    /// Orders by a prefix of the customer's name (folded), under its first character.
+    pub const BY_NAME: Index = Index {
+        name: "by-name",
+        partition_key: "nameInitial",
+        sort_key: "nameKey",
+    };
+    pub const INDEXES: [Index; 6] = [BY_MONTH, BY_STATUS, BY_CUSTOMER, BY_DOMAIN, BY_ID, BY_NAME];
 }
 
 /// What happened to an insert.
@@ -79,11 +96,16 @@ pub struct OrderItem {
     order_id: OrderId,
     created_at: String,
     stored_at: String,
-    order_day: String,
+    order_month: String,
     status: OrderStatus,
-    status_day: String,
+    status_month: String,
     customer: Customer,
     customer_email: String,
+    email_domain: String,
+    id_initial: String,
+    id_key: String,
+    name_initial: String,
+    name_key: String,
     items: Vec<LineItem>,
     currency: Currency,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,16 +118,20 @@ pub struct OrderItem {
     sns_message_id: Option<String>,
 }
 
-fn partition_key(id: &OrderId) -> String {
-    format!("ORDER#{id}")
+/// The UTC month an instant falls in (`2026-11`), as the indexes partition by.
+pub fn month_of(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m").to_string()
 }
 
-fn day_of(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+/// The `by-status` partition of a status in a month.
+pub fn status_month(status: OrderStatus, month: &str) -> String {
+    format!("{status}#{month}")
 }
 
-fn status_day(status: OrderStatus, at: DateTime<Utc>) -> String {
-    format!("{status}#{}", day_of(at))
+/// The sort key of `by-name`: the folded name, then the time, so equal
+/// names list newest last and a prefix query reads them together.
+pub fn name_key(folded_name: &str, created_at: &str) -> String {
+    format!("{folded_name}#{created_at}")
 }
 
 fn parse_time(key: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
@@ -119,17 +145,26 @@ fn parse_time(key: &str, value: &str) -> Result<DateTime<Utc>, StoreError> {
 
 impl OrderItem {
     pub fn from_order(order: &Order) -> Self {
+        let key = Key::order(order.id.as_str());
+        let created_at = timestamp(order.created_at);
+        let folded_name = search::fold(order.customer.name.as_str());
+        let id_key = order.id.as_str().to_lowercase();
         Self {
-            pk: partition_key(&order.id),
-            sk: schema::ORDER_SORT_KEY.to_owned(),
+            pk: key.pk,
+            sk: key.sk,
             order_id: order.id.clone(),
-            created_at: timestamp(order.created_at),
-            stored_at: timestamp(order.stored_at),
-            order_day: day_of(order.created_at),
+            order_month: month_of(order.created_at),
             status: order.status(),
-            status_day: status_day(order.status(), order.created_at),
+            status_month: status_month(order.status(), &month_of(order.created_at)),
             customer: order.customer.clone(),
             customer_email: order.customer.email.normalized(),
+            email_domain: search::email_domain(order.customer.email.as_str()),
+            id_initial: search::initial(&id_key),
+            id_key,
+            name_initial: search::initial(&folded_name),
+            name_key: name_key(&folded_name, &created_at),
+            created_at,
+            stored_at: timestamp(order.stored_at),
             items: order.items.clone(),
             currency: order.currency,
             shipping_address: order.shipping_address.clone(),
@@ -179,7 +214,7 @@ impl OrderItem {
                 key: "(no key)".to_owned(),
                 reason: error.to_string(),
             })?;
-        if keys.sk != schema::ORDER_SORT_KEY {
+        if entity_of(&keys.pk, &keys.sk) != Some(Entity::Order) {
             return Ok(None);
         }
         let order_item: OrderItem =
@@ -194,12 +229,12 @@ impl OrderItem {
 /// The DynamoDB item an order is stored as.
 pub fn to_item(order: &Order) -> Result<HashMap<String, AttributeValue>, StoreError> {
     serde_dynamo::to_item(OrderItem::from_order(order)).map_err(|error| StoreError::Corrupt {
-        key: partition_key(&order.id),
+        key: Key::order(order.id.as_str()).pk,
         reason: error.to_string(),
     })
 }
 
-/// The orders table.
+/// The orders table, as the pipeline writes and reads it.
 #[derive(Clone, Debug)]
 pub struct OrderStore {
     client: aws_sdk_dynamodb::Client,
@@ -214,32 +249,21 @@ impl OrderStore {
         }
     }
 
-    fn key(id: &OrderId) -> [(String, AttributeValue); 2] {
-        [
-            (
-                schema::PARTITION_KEY.to_owned(),
-                AttributeValue::S(partition_key(id)),
-            ),
-            (
-                schema::SORT_KEY.to_owned(),
-                AttributeValue::S(schema::ORDER_SORT_KEY.to_owned()),
-            ),
-        ]
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
     }
 
     /// Writes a new order, once: a second insert of the same id changes nothing.
     pub async fn insert(&self, order: &Order) -> Result<Insert, StoreError> {
-        let item = serde_dynamo::to_item(OrderItem::from_order(order)).map_err(|error| {
-            StoreError::Corrupt {
-                key: partition_key(&order.id),
-                reason: error.to_string(),
-            }
-        })?;
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(to_item(order)?))
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
@@ -259,7 +283,7 @@ impl OrderStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(id).into_iter().collect()))
+            .set_key(Some(Key::order(id.as_str()).to_attributes()))
             .consistent_read(true)
             .send()
             .await
@@ -268,6 +292,59 @@ impl OrderStore {
             Some(item) => OrderItem::decode(item),
             None => Ok(None),
         }
+    }
+
+    /// Which of these orders already say they were notified, in one
+    /// strongly consistent read (at most 100 ids).
+    pub async fn notified_among(&self, ids: &[OrderId]) -> Result<Vec<OrderId>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys = KeysAndAttributes::builder()
+            .consistent_read(true)
+            .projection_expression("orderId, #status")
+            .expression_attribute_names("#status", "status");
+        for id in ids {
+            keys = keys.keys(Key::order(id.as_str()).to_attributes());
+        }
+        let mut request =
+            HashMap::from([(self.table.clone(), keys.build().expect("keys are set"))]);
+        let mut notified = Vec::new();
+        // BatchGetItem may leave keys unprocessed under load: ask again for those.
+        for _ in 0..5 {
+            let output = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk("reading orders", error))?;
+            for item in output
+                .responses
+                .and_then(|mut responses| responses.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let status = item.get("status").and_then(|value| value.as_s().ok());
+                if status.map(String::as_str) == Some(OrderStatus::Notified.as_str())
+                    && let Some(Ok(id)) = item
+                        .get("orderId")
+                        .and_then(|value| value.as_s().ok())
+                        .map(|id| OrderId::parse(id.clone()))
+                {
+                    notified.push(id);
+                }
+            }
+            match output.unprocessed_keys.filter(|left| !left.is_empty()) {
+                Some(left) => request = left,
+                None => return Ok(notified),
+            }
+        }
+        Err(StoreError::Aws(AwsError {
+            action: "reading orders".to_owned(),
+            kind: crate::aws::AwsErrorKind::Throttled,
+            code: None,
+            message: "DynamoDB left keys unprocessed five times".to_owned(),
+        }))
     }
 
     /// Records that the order's email went out. Returns false when the order
@@ -281,19 +358,25 @@ impl OrderStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Self::key(&order.id).into_iter().collect()))
+            .set_key(Some(Key::order(order.id.as_str()).to_attributes()))
             .condition_expression("attribute_exists(pk) AND #status <> :notified")
             .update_expression(
-                "SET #status = :notified, statusDay = :statusDay, notifiedAt = :at, snsMessageId = :messageId",
+                "SET #status = :notified, statusMonth = :statusMonth, notifiedAt = :at, snsMessageId = :messageId",
             )
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":notified", AttributeValue::S(OrderStatus::Notified.as_str().to_owned()))
             .expression_attribute_values(
-                ":statusDay",
-                AttributeValue::S(status_day(OrderStatus::Notified, order.created_at)),
+                ":notified",
+                AttributeValue::S(OrderStatus::Notified.as_str().to_owned()),
+            )
+            .expression_attribute_values(
+                ":statusMonth",
+                AttributeValue::S(status_month(OrderStatus::Notified, &month_of(order.created_at))),
             )
             .expression_attribute_values(":at", AttributeValue::S(timestamp(notified.at)))
-            .expression_attribute_values(":messageId", AttributeValue::S(notified.message_id.clone()))
+            .expression_attribute_values(
+                ":messageId",
+                AttributeValue::S(notified.message_id.clone()),
+            )
             .send()
             .await;
         Ok(conditional(
@@ -312,40 +395,33 @@ mod tests {
 
     fn order() -> Order {
         let request = OrderRequest::from_json(&json!({
-            "customer": {"name": "Ana Souza", "email": "Ana@Example.com"},
+            "customer": {"name": "Chloé Martin", "email": "Chloe@Example.FR"},
             "items": [{"sku": "GC-500", "name": "Glass cleaner", "quantity": 2, "unitPrice": 1299}],
             "currency": "USD",
             "shippingAddress": {"line1": "1 Main St", "city": "Springfield", "postalCode": "62701", "country": "US"}
         }))
         .unwrap();
-        let at = DateTime::parse_from_rfc3339("2026-11-24T23:59:59.250Z")
+        let at = DateTime::parse_from_rfc3339("2026-11-30T23:59:59.250Z")
             .unwrap()
             .to_utc();
-        Order::accept(OrderId::parse("order-0001").unwrap(), at, at, request)
+        Order::accept(OrderId::parse("Order-0001").unwrap(), at, at, request)
     }
 
     #[test]
     fn an_order_round_trips_through_its_item() {
         let mut order = order();
-        let item: aws_sdk_dynamodb::types::AttributeValue =
-            serde_dynamo::to_attribute_value(OrderItem::from_order(&order)).unwrap();
-        let AttributeValue::M(map) = item else {
-            panic!("not a map")
-        };
-        assert_eq!(map["pk"], AttributeValue::S("ORDER#order-0001".into()));
-        assert_eq!(map["orderDay"], AttributeValue::S("2026-11-24".into()));
-        assert_eq!(
-            map["statusDay"],
-            AttributeValue::S("stored#2026-11-24".into())
-        );
-        assert_eq!(
-            map["customerEmail"],
-            AttributeValue::S("ana@example.com".into())
-        );
-        assert_eq!(
-            map["createdAt"],
-            AttributeValue::S("2026-11-24T23:59:59.250Z".into())
-        );
+        let map = to_item(&order).unwrap();
+        let s = |name: &str| map[name].as_s().unwrap().clone();
+        assert_eq!(s("pk"), "ORDER#Order-0001");
+        assert_eq!(s("orderMonth"), "2026-11");
+        assert_eq!(s("statusMonth"), "stored#2026-11");
+        assert_eq!(s("customerEmail"), "chloe@example.fr");
+        assert_eq!(s("emailDomain"), "example.fr");
+        assert_eq!(s("idInitial"), "o");
+        assert_eq!(s("idKey"), "order-0001");
+        assert_eq!(s("nameInitial"), "c");
+        assert_eq!(s("nameKey"), "chloe martin#2026-11-30T23:59:59.250Z");
+        assert_eq!(s("createdAt"), "2026-11-30T23:59:59.250Z");
         assert_eq!(map["total"], AttributeValue::N("2598".into()));
         assert!(!map.contains_key("notifiedAt"));
         assert_eq!(OrderItem::decode(map.clone()).unwrap(), Some(order.clone()));
@@ -354,22 +430,13 @@ mod tests {
             at: order.created_at,
             message_id: "m-1".into(),
         });
-        let map = serde_dynamo::to_item(OrderItem::from_order(&order)).unwrap();
-        let map: std::collections::HashMap<String, AttributeValue> = map;
-        let decoded = OrderItem::decode(map).unwrap();
+        let decoded = OrderItem::decode(to_item(&order).unwrap()).unwrap();
         assert_eq!(decoded.unwrap().status(), OrderStatus::Notified);
     }
 
     #[test]
     fn other_entities_are_not_orders() {
-        let item: std::collections::HashMap<String, AttributeValue> = [
-            (
-                "pk".to_owned(),
-                AttributeValue::S("USER#a@example.com".into()),
-            ),
-            ("sk".to_owned(), AttributeValue::S("PROFILE".into())),
-        ]
-        .into();
+        let item: HashMap<String, AttributeValue> = Key::user("a@example.com").to_attributes();
         assert_eq!(OrderItem::decode(item).unwrap(), None);
     }
 }

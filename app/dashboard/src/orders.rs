@@ -1,0 +1,651 @@
+//! How staff find orders: listings newest first by month partitions (a
+//! 92-day range reads at most four, concurrently, stopping when a page is
+//! full), filters by status, customer email or email domain, counts, search
+//! by id prefix, name prefix or email, the export of a range, and the
+//! timestamps the overview's health figures come from. Every read is a key or
+//! index query, never a Scan (docs/data-model.md).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use domain::order::timestamp;
+use domain::search::{fold, initial};
+use domain::{Order, OrderId, OrderStatus};
+use futures::{StreamExt, TryStreamExt, stream};
+use pipeline::aws::AwsError;
+use pipeline::store::orders::schema::{self, Index};
+use pipeline::store::orders::{month_of, status_month};
+use pipeline::store::{OrderItem, OrderStore, StoreError};
+use pipeline::table::{Key, PARTITION_KEY, SORT_KEY};
+
+/// The longest date range one listing covers, in days.
+pub const MAX_RANGE_DAYS: i64 = 92;
+/// Partitions read at once.
+const CONCURRENCY: usize = 4;
+
+/// Which orders a listing shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    Status(OrderStatus),
+    /// By lower-cased customer email.
+    Customer(String),
+    /// By lower-cased email domain.
+    Domain(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Older,
+    Newer,
+}
+
+/// A position in a listing: go `direction` from the order at (`created_at`, `order_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub direction: Direction,
+    pub created_at: String,
+    pub order_id: OrderId,
+}
+
+impl Cursor {
+    fn at(order: &Order, direction: Direction) -> Self {
+        Self {
+            direction,
+            created_at: timestamp(order.created_at),
+            order_id: order.id.clone(),
+        }
+    }
+
+    /// A compact, URL-safe form: `o.<createdAt>.<orderId>` or `n.…`.
+    pub fn encode(&self) -> String {
+        let direction = match self.direction {
+            Direction::Older => "o",
+            Direction::Newer => "n",
+        };
+        format!("{direction}.{}.{}", self.created_at, self.order_id)
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (direction, rest) = text.split_once('.')?;
+        let direction = match direction {
+            "o" => Direction::Older,
+            "n" => Direction::Newer,
+            _ => return None,
+        };
+        let split = rest.find('Z')? + 1;
+        let (created_at, id) = rest.split_at(split);
+        DateTime::parse_from_rfc3339(created_at).ok()?;
+        Some(Self {
+            direction,
+            created_at: created_at.to_owned(),
+            order_id: OrderId::parse(id.strip_prefix('.')?).ok()?,
+        })
+    }
+}
+
+/// A listing: which orders, between which instants, from where.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: Filter,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub cursor: Option<Cursor>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderPage {
+    /// Newest first.
+    pub orders: Vec<Order>,
+    pub older: Option<Cursor>,
+    pub newer: Option<Cursor>,
+}
+
+/// How many, exactly or at least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Newest first.
+    pub orders: Vec<Order>,
+    pub count: Count,
+    /// What was searched for, in words (`orders whose id starts with …`).
+    pub described: String,
+}
+
+/// When one order went through each stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub received: DateTime<Utc>,
+    pub stored: DateTime<Utc>,
+    pub notified: Option<DateTime<Utc>>,
+}
+
+/// One index partition a query reads.
+#[derive(Clone)]
+struct Partition {
+    index: &'static Index,
+    value: String,
+}
+
+/// The UTC months an interval touches, newest first.
+pub fn months(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+    let first = NaiveDate::from_ymd_opt(from.year(), from.month(), 1).expect("a month");
+    let mut month = NaiveDate::from_ymd_opt(to.year(), to.month(), 1).expect("a month");
+    let mut found = Vec::new();
+    while month >= first {
+        found.push(month_of(
+            Utc.from_utc_datetime(&month.and_hms_opt(0, 0, 0).expect("midnight")),
+        ));
+        match month.checked_sub_months(Months::new(1)) {
+            Some(previous) => month = previous,
+            None => break,
+        }
+    }
+    found
+}
+
+fn unreadable(error: StoreError) -> AwsError {
+    match error {
+        StoreError::Aws(error) => error,
+        StoreError::Corrupt { key, reason } => {
+            AwsError::corrupt(format!("reading order {key}"), reason)
+        }
+    }
+}
+
+impl Filter {
+    /// The partitions to read for an interval, in reading order (newest first).
+    fn partitions(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Partition> {
+        match self {
+            Filter::All => months(from, to)
+                .into_iter()
+                .map(|month| Partition {
+                    index: &schema::BY_MONTH,
+                    value: month,
+                })
+                .collect(),
+            Filter::Status(status) => months(from, to)
+                .into_iter()
+                .map(|month| Partition {
+                    index: &schema::BY_STATUS,
+                    value: status_month(*status, &month),
+                })
+                .collect(),
+            Filter::Customer(email) => vec![Partition {
+                index: &schema::BY_CUSTOMER,
+                value: email.clone(),
+            }],
+            Filter::Domain(domain) => vec![Partition {
+                index: &schema::BY_DOMAIN,
+                value: domain.clone(),
+            }],
+        }
+    }
+}
+
+fn start_key(partition: &Partition, cursor: &Cursor) -> HashMap<String, AttributeValue> {
+    let key = Key::order(cursor.order_id.as_str());
+    HashMap::from([
+        (
+            partition.index.partition_key.to_owned(),
+            AttributeValue::S(partition.value.clone()),
+        ),
+        (
+            partition.index.sort_key.to_owned(),
+            AttributeValue::S(cursor.created_at.clone()),
+        ),
+        (PARTITION_KEY.to_owned(), AttributeValue::S(key.pk)),
+        (SORT_KEY.to_owned(), AttributeValue::S(key.sk)),
+    ])
+}
+
+/// The dashboard's reads of the orders table.
+#[derive(Clone, Debug)]
+pub struct Orders {
+    store: OrderStore,
+}
+
+impl Orders {
+    pub fn new(store: OrderStore) -> Self {
+        Self { store }
+    }
+
+    pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, AwsError> {
+        self.store.get(id).await.map_err(unreadable)
+    }
+
+    fn query(
+        &self,
+        partition: &Partition,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.store
+            .client()
+            .query()
+            .table_name(self.store.table())
+            .index_name(partition.index.name)
+            .expression_attribute_names("#p", partition.index.partition_key)
+            .expression_attribute_values(":p", AttributeValue::S(partition.value.clone()))
+    }
+
+    /// Up to `wanted` orders of one partition between two createdAt bounds,
+    /// going `direction` from an optional start.
+    async fn read(
+        &self,
+        partition: Partition,
+        between: (String, String),
+        direction: Direction,
+        mut start: Option<HashMap<String, AttributeValue>>,
+        wanted: usize,
+    ) -> Result<Vec<Order>, AwsError> {
+        let mut found = Vec::new();
+        loop {
+            let output = self
+                .query(&partition)
+                .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
+                .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
+                .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
+                .scan_index_forward(direction == Direction::Newer)
+                .limit(i32::try_from(wanted - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk("listing orders", error))?;
+            for item in output.items.unwrap_or_default() {
+                if let Some(order) = OrderItem::decode(item).map_err(unreadable)? {
+                    found.push(order);
+                }
+            }
+            start = output.last_evaluated_key.filter(|key| !key.is_empty());
+            if found.len() >= wanted || start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// A page of a listing, newest first.
+    pub async fn list(&self, query: &ListQuery) -> Result<OrderPage, AwsError> {
+        let direction = query
+            .cursor
+            .as_ref()
+            .map_or(Direction::Older, |cursor| cursor.direction);
+        let wanted = query.limit + 1;
+        let (mut from, mut to) = (timestamp(query.from), timestamp(query.to));
+        if let Some(cursor) = &query.cursor {
+            match direction {
+                Direction::Older => to = to.min(cursor.created_at.clone()),
+                Direction::Newer => from = from.max(cursor.created_at.clone()),
+            }
+        }
+        let mut partitions = query.filter.partitions(query.from, query.to);
+        if direction == Direction::Newer {
+            partitions.reverse();
+        }
+        let cursor = query.cursor.clone();
+        let reads = partitions.into_iter().map(|partition| {
+            let start = cursor.as_ref().and_then(|cursor| {
+                let month_of_cursor = cursor.created_at.get(..7).unwrap_or_default();
+                let in_this = partition.index.name == schema::BY_CUSTOMER.name
+                    || partition.index.name == schema::BY_DOMAIN.name
+                    || partition.value.ends_with(month_of_cursor);
+                in_this.then(|| start_key(&partition, cursor))
+            });
+            self.read(
+                partition,
+                (from.clone(), to.clone()),
+                direction,
+                start,
+                wanted,
+            )
+        });
+        let mut found: Vec<Order> = Vec::with_capacity(wanted);
+        let mut pages = stream::iter(reads).buffered(CONCURRENCY);
+        while let Some(orders) = pages.try_next().await? {
+            found.extend(orders);
+            if found.len() >= wanted {
+                break;
+            }
+        }
+        found.truncate(wanted);
+        let more = found.len() > query.limit;
+        found.truncate(query.limit);
+        let came_from_somewhere = query.cursor.is_some();
+        Ok(match direction {
+            Direction::Older => OrderPage {
+                older: more
+                    .then(|| found.last().map(|o| Cursor::at(o, Direction::Older)))
+                    .flatten(),
+                newer: came_from_somewhere
+                    .then(|| found.first().map(|o| Cursor::at(o, Direction::Newer)))
+                    .flatten(),
+                orders: found,
+            },
+            Direction::Newer => {
+                found.reverse();
+                OrderPage {
+                    newer: more
+                        .then(|| found.first().map(|o| Cursor::at(o, Direction::Newer)))
+                        .flatten(),
+                    older: found.last().map(|o| Cursor::at(o, Direction::Older)),
+                    orders: found,
+                }
+            }
+        })
+    }
+
+    /// How many orders a listing has in all (one count query a partition).
+    pub async fn count(
+        &self,
+        filter: &Filter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<usize, AwsError> {
+        let between = (timestamp(from), timestamp(to));
+        let counts = filter.partitions(from, to).into_iter().map(|partition| {
+            let between = between.clone();
+            async move {
+                let mut total = 0usize;
+                let mut start = None;
+                loop {
+                    let output = self
+                        .query(&partition)
+                        .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
+                        .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
+                        .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
+                        .select(Select::Count)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk("counting orders", error))?;
+                    total += output.count as usize;
+                    start = output.last_evaluated_key.filter(|key| !key.is_empty());
+                    if start.is_none() {
+                        return Ok::<_, AwsError>(total);
+                    }
+                }
+            }
+        });
+        let counts: Vec<usize> = stream::iter(counts)
+            .buffered(CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(counts.into_iter().sum())
+    }
+
+    /// Every order of a listing, oldest first, a page at a time (for export).
+    pub fn all(
+        &self,
+        filter: Filter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl futures::Stream<Item = Result<Order, AwsError>> + Send + use<> {
+        let orders = self.clone();
+        let mut partitions = filter.partitions(from, to);
+        partitions.reverse();
+        let between = (timestamp(from), timestamp(to));
+        stream::iter(partitions)
+            .then(move |partition| {
+                let orders = orders.clone();
+                let between = between.clone();
+                async move {
+                    orders
+                        .read(partition, between, Direction::Newer, None, usize::MAX)
+                        .await
+                }
+            })
+            .map_ok(|page| stream::iter(page.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    /// Orders stored at least some time ago and never mailed, oldest first
+    /// (the `by-status` partitions of the last three months).
+    pub async fn not_notified(
+        &self,
+        stored_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Order>, AwsError> {
+        let from = stored_before - chrono::Duration::days(MAX_RANGE_DAYS);
+        let mut found = Vec::new();
+        for partition in Filter::Status(OrderStatus::Stored)
+            .partitions(from, stored_before)
+            .into_iter()
+            .rev()
+        {
+            let orders = self
+                .read(
+                    partition,
+                    (timestamp(from), timestamp(stored_before)),
+                    Direction::Newer,
+                    None,
+                    limit - found.len(),
+                )
+                .await?;
+            found.extend(orders);
+            if found.len() >= limit {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// When each order received between two instants went through each stage.
+    pub async fn timings(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Timing>, AwsError> {
+        let between = (timestamp(from), timestamp(to));
+        let parse = |item: &HashMap<String, AttributeValue>, name: &str| {
+            item.get(name)
+                .and_then(|value| value.as_s().ok())
+                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+                .map(|at| at.to_utc())
+        };
+        let mut timings = Vec::new();
+        for partition in Filter::All.partitions(from, to) {
+            let mut pages = self
+                .query(&partition)
+                .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
+                .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
+                .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
+                .projection_expression("createdAt, storedAt, notifiedAt")
+                .into_paginator()
+                .items()
+                .send();
+            while let Some(item) = pages.next().await {
+                let item =
+                    item.map_err(|error| AwsError::from_sdk("reading order times", error))?;
+                if let (Some(received), Some(stored)) =
+                    (parse(&item, "createdAt"), parse(&item, "storedAt"))
+                {
+                    timings.push(Timing {
+                        received,
+                        stored,
+                        notified: parse(&item, "notifiedAt"),
+                    });
+                }
+            }
+        }
+        Ok(timings)
+    }
+
+    /// Orders by what people type: an email (exact), `@domain`, the start of
+    /// an order id (at least the first block of a generated one), or the
+    /// start of a customer's name; case and accents do not matter.
+    pub async fn search(&self, text: &str, limit: usize) -> Result<Found, AwsError> {
+        let text = text.trim();
+        let recent = (
+            Utc::now() - chrono::Duration::days(3650),
+            Utc::now() + chrono::Duration::days(1),
+        );
+        if let Some((local, domain)) = text.rsplit_once('@') {
+            let (filter, described) = if local.is_empty() {
+                (
+                    Filter::Domain(domain.to_lowercase()),
+                    format!("orders from addresses at {}", domain.to_lowercase()),
+                )
+            } else {
+                (
+                    Filter::Customer(text.to_lowercase()),
+                    format!("orders of {}", text.to_lowercase()),
+                )
+            };
+            let page = self
+                .list(&ListQuery {
+                    filter,
+                    from: recent.0,
+                    to: recent.1,
+                    cursor: None,
+                    limit,
+                })
+                .await?;
+            let count = if page.older.is_some() {
+                Count::AtLeast(page.orders.len() + 1)
+            } else {
+                Count::Exactly(page.orders.len())
+            };
+            return Ok(Found {
+                orders: page.orders,
+                count,
+                described,
+            });
+        }
+        let id_key = text.to_lowercase();
+        let name_key = fold(text);
+        let (by_id, by_name) = futures::join!(
+            self.prefix(&schema::BY_ID, &id_key, limit + 1),
+            self.prefix(&schema::BY_NAME, &name_key, limit + 1),
+        );
+        let mut orders = by_id?;
+        for order in by_name? {
+            if !orders.iter().any(|found| found.id == order.id) {
+                orders.push(order);
+            }
+        }
+        orders.sort_by_key(|order| std::cmp::Reverse(order.created_at));
+        let count = if orders.len() > limit {
+            Count::AtLeast(limit + 1)
+        } else {
+            Count::Exactly(orders.len())
+        };
+        orders.truncate(limit);
+        Ok(Found {
+            orders,
+            count,
+            described: format!("orders whose id or customer name starts with “{text}”"),
+        })
+    }
+
+    async fn prefix(
+        &self,
+        index: &'static Index,
+        key: &str,
+        limit: usize,
+    ) -> Result<Vec<Order>, AwsError> {
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        let partition = Partition {
+            index,
+            value: initial(key),
+        };
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .query(&partition)
+                .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
+                .expression_attribute_names("#s", index.sort_key)
+                .expression_attribute_values(":prefix", AttributeValue::S(key.to_owned()))
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk("searching orders", error))?;
+            for item in output.items.unwrap_or_default() {
+                if let Some(order) = OrderItem::decode(item).map_err(unreadable)? {
+                    found.push(order);
+                }
+            }
+            start = output.last_evaluated_key.filter(|key| !key.is_empty());
+            if found.len() >= limit || start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+impl Orders {
+    /// Asks notify to mail an order (a `NOTIFY#<orderId>` item, which the
+    /// stream hands notify; it mails only an order not notified yet).
+    pub async fn request_email(&self, id: &OrderId, by: &str) -> Result<(), AwsError> {
+        let now = Utc::now();
+        let key = Key::notify_request(id.as_str(), &timestamp(now));
+        let item = HashMap::from([
+            (PARTITION_KEY.to_owned(), AttributeValue::S(key.pk)),
+            (SORT_KEY.to_owned(), AttributeValue::S(key.sk)),
+            ("requestedBy".to_owned(), AttributeValue::S(by.to_owned())),
+            (
+                pipeline::table::EXPIRES_AT.to_owned(),
+                AttributeValue::N((now.timestamp() + 7 * 86_400).to_string()),
+            ),
+        ]);
+        self.store
+            .client()
+            .put_item()
+            .table_name(self.store.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(format!("asking for order {id}'s email"), error))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let cursor = Cursor {
+            direction: Direction::Newer,
+            created_at: "2026-11-24T10:00:00.123Z".to_owned(),
+            order_id: OrderId::parse("my-order-id").unwrap(),
+        };
+        assert_eq!(cursor.encode(), "n.2026-11-24T10:00:00.123Z.my-order-id");
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        for bad in [
+            "",
+            "x.2026",
+            "o.nope.id",
+            "o.2026-11-24T10:00:00.123Z.bad id",
+        ] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_range_reads_the_months_it_touches() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        assert_eq!(
+            months(at("2026-09-01T00:00:00Z"), at("2026-11-30T23:00:00Z")),
+            ["2026-11", "2026-10", "2026-09"]
+        );
+        assert_eq!(
+            months(at("2025-12-31T23:00:00Z"), at("2026-01-01T01:00:00Z")),
+            ["2026-01", "2025-12"]
+        );
+        assert_eq!(
+            months(at("2026-11-02T00:00:00Z"), at("2026-11-03T00:00:00Z")),
+            ["2026-11"]
+        );
+    }
+}
