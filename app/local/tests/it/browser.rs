@@ -9,8 +9,8 @@
 //! - **The tasks, with JavaScript and without**: subscribe and unsubscribe
 //!   (by keyboard with JavaScript: the confirmation takes focus, Esc closes
 //!   it; without, Cancel reloads), fix a dead letter's body and send it back,
-//!   redrive the selected dead letters, find an order by the first block of
-//!   its id.
+//!   redrive the selected dead letters, send an order's email again, find an
+//!   order by the first block of its id.
 //!
 //! `scripts/check` installs Chromium, chromedriver and the pinned axe-core
 //! and sets `REQUIRE_BROWSER=1`; elsewhere the test is skipped, with a note,
@@ -29,7 +29,10 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use local_stack::LocalStack;
 use serde_json::{Value, json};
 
-use crate::support::{ADMIN_PASSWORD, create_user, dead_letter, notified_order, order_body, stack};
+use crate::support::{
+    ADMIN_PASSWORD, create_user, dead_letter, notified_order, order_body, queued, read_stream,
+    run_notify, sqs_event, stack,
+};
 
 /// What the browser test needs besides the stack.
 struct Tools {
@@ -741,6 +744,57 @@ async fn redrive_selected(stack: &LocalStack, browser: &Browser) {
     notified_order(stack, &order_id).await;
 }
 
+/// Asks notify to send an order's email again: with JavaScript from the
+/// list of orders not notified, without from the order's page. `quiet` is a
+/// stack without pollers, where an order can stay unmailed.
+async fn send_an_email_again(quiet: &LocalStack, browser: &Browser) {
+    let order_id = format!("browser-resend-{}", browser.mode());
+    let mut stream = None;
+    read_stream(quiet, &mut stream).await;
+    let twenty_minutes_ago =
+        (chrono::Utc::now() - chrono::Duration::minutes(20)).timestamp_millis();
+    let event = sqs_event(vec![queued(
+        &order_id,
+        &order_id,
+        &order_body().to_string(),
+        Some(twenty_minutes_ago),
+    )]);
+    quiet.ingest().handle(event).await;
+    // notify gave up on it: its record is read past.
+    read_stream(quiet, &mut stream).await;
+    if browser.javascript {
+        browser.go("/not-notified").await;
+        browser
+            .click("//summary[starts-with(normalize-space(.), 'Send all 1 again')]")
+            .await;
+        browser
+            .click("//button[starts-with(normalize-space(.), 'Yes')]")
+            .await;
+    } else {
+        browser.go(&format!("/orders/{order_id}")).await;
+        browser.click("//button[text()='Send the email now']").await;
+    }
+    browser
+        .expect_flash("Asked notify to send the email of 1 order.")
+        .await;
+    browser
+        .screenshot(&format!("task-{}-sent-again", browser.mode()))
+        .await;
+    run_notify(quiet, &mut stream).await;
+    let mailed = || {
+        quiet
+            .delivered_emails()
+            .iter()
+            .filter(|email| email.subject.contains(&format!("New order {order_id}:")))
+            .count()
+    };
+    crate::support::eventually("the email", crate::support::PIPELINE, || async {
+        (mailed() > 0).then_some(())
+    })
+    .await;
+    assert_eq!(mailed(), 1, "{}: mailed once", browser.mode());
+}
+
 /// Finds an order by the first block of its id, as copied from an email.
 async fn find_an_order(browser: &Browser, order_id: &str) {
     browser.go("/orders").await;
@@ -819,13 +873,19 @@ async fn every_page_passes_axe_for_every_role_and_the_tasks_work_with_and_withou
         problems.join("\n")
     );
 
+    // Without pollers, so that an order can stay unmailed.
+    let quiet = crate::support::stack(false).await;
     for javascript in [true, false] {
-        let browser = Browser::open(tools.port, &stack.api_url, javascript).await;
+        let mut browser = Browser::open(tools.port, &stack.api_url, javascript).await;
         browser.sign_in(dashboard::auth::FIRST_ADMIN).await;
         subscribe_and_unsubscribe(&browser).await;
         fix_a_dead_letter(&stack, &browser).await;
         redrive_selected(&stack, &browser).await;
         find_an_order(&browser, &order_id).await;
+        browser.sign_out().await;
+        browser.base.clone_from(&quiet.api_url);
+        browser.sign_in(dashboard::auth::FIRST_ADMIN).await;
+        send_an_email_again(&quiet, &browser).await;
         browser.sign_out().await;
         browser.client.close().await.unwrap();
     }

@@ -417,22 +417,12 @@ async fn crash_at<F>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crashes_between_calls_store_once_and_mail_once_but_in_the_documented_window() {
-    use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+    use aws_lambda_events::sqs::SqsEvent;
     let proxy = Arc::new(FaultProxy::start(moto_endpoint(), SEED).await.unwrap());
     // No pollers: this test plays Lambda, handing the same event again after a crash.
     let stack = stack_on(proxy.endpoint(), false, None).await;
-    let message = |id: &str| {
-        let mut message = SqsMessage::default();
-        message.message_id = Some(format!("m-{id}"));
-        message.body = Some(order_body().to_string());
-        let mut attribute = SqsMessageAttribute::default();
-        attribute.data_type = Some("String".to_owned());
-        attribute.string_value = Some(id.to_owned());
-        message
-            .message_attributes
-            .insert(attributes::ORDER_ID.to_owned(), attribute);
-        message
-    };
+    let message =
+        |id: &str| crate::support::queued(&format!("m-{id}"), id, &order_body().to_string(), None);
 
     // ingest dies after DynamoDB stored the order, before SQS heard: redelivered.
     let mut event = SqsEvent::default();
@@ -643,20 +633,14 @@ async fn slow_and_lying_clients_cannot_hold_a_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_dead_letters_what_dynamodb_refuses_for_good_and_retries_the_rest() {
-    use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
     let proxy = FaultProxy::start(moto_endpoint(), SEED).await.unwrap();
     let stack = stack_on(proxy.endpoint(), false, None).await;
-    let mut message = SqsMessage::default();
-    message.message_id = Some("m-refused".to_owned());
-    message.body = Some(order_body().to_string());
-    let mut attribute = SqsMessageAttribute::default();
-    attribute.data_type = Some("String".to_owned());
-    attribute.string_value = Some("refused-0001".to_owned());
-    message
-        .message_attributes
-        .insert(attributes::ORDER_ID.to_owned(), attribute);
-    let mut event = SqsEvent::default();
-    event.records = vec![message];
+    let event = crate::support::sqs_event(vec![crate::support::queued(
+        "m-refused",
+        "refused-0001",
+        &order_body().to_string(),
+        None,
+    )]);
 
     proxy.set_rules(vec![Rule::on("dynamodb", "PutItem", Fault::Throttle, 1.0)]);
     let response = stack.ingest().handle(event.clone()).await;

@@ -7,7 +7,6 @@ use crate::support::{
     PIPELINE, eventually, notified_order, order_body, post_order, queue_depth, stack,
     string_attribute,
 };
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::{OrderId, OrderStatus};
 use local_stack::LocalStack;
@@ -307,23 +306,10 @@ async fn poison_messages_go_to_the_dlq_with_their_reason_and_the_rest_of_the_bat
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_reports_only_its_failed_messages() {
     let stack = stack(false).await;
-    let message = |id: &str, body: &str, order_id: &str| {
-        let mut message = SqsMessage::default();
-        message.message_id = Some(id.to_owned());
-        message.body = Some(body.to_owned());
-        let mut attribute = SqsMessageAttribute::default();
-        attribute.data_type = Some("String".to_owned());
-        attribute.string_value = Some(order_id.to_owned());
-        message
-            .message_attributes
-            .insert(attributes::ORDER_ID.to_owned(), attribute);
-        message
-    };
-    let mut event = SqsEvent::default();
-    event.records = vec![
-        message("ok", &order_body().to_string(), "direct-good-01"),
-        message("poison", "[]", "direct-poison-1"),
-    ];
+    let event = crate::support::sqs_event(vec![
+        crate::support::queued("ok", "direct-good-01", &order_body().to_string(), None),
+        crate::support::queued("poison", "direct-poison-1", "[]", None),
+    ]);
     let response = stack.ingest().handle(event.clone()).await;
     assert!(
         response.batch_item_failures.is_empty(),

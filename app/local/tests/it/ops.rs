@@ -5,15 +5,13 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use domain::OrderId;
 use local_stack::LocalStack;
-use pipeline::queue::attributes;
 use serde_json::json;
 
 use crate::support::{
-    Visitor, admin, attribute_of, dead_letter, notified_order, order_body, queue_depth, stack,
-    texts,
+    Visitor, admin, attribute_of, dead_letter, notified_order, order_body, queue_depth, queued,
+    read_stream, run_notify, sqs_event, stack, texts,
 };
 
 fn emails_about(stack: &LocalStack, id: &str) -> usize {
@@ -330,68 +328,6 @@ async fn a_fixed_body_goes_back_under_its_order_id_and_is_stored_and_mailed_once
     );
 }
 
-fn queued(order_id: &str, received_ms: i64) -> SqsMessage {
-    let mut message = SqsMessage::default();
-    message.message_id = Some(format!("m-{order_id}"));
-    message.body = Some(order_body().to_string());
-    for (name, value) in [
-        (attributes::ORDER_ID, order_id.to_owned()),
-        (attributes::RECEIVED_AT, received_ms.to_string()),
-    ] {
-        let mut attribute = SqsMessageAttribute::default();
-        attribute.data_type = Some("String".to_owned());
-        attribute.string_value = Some(value);
-        message
-            .message_attributes
-            .insert(name.to_owned(), attribute);
-    }
-    message
-}
-
-/// Plays notify on what the stream holds after `from` (as Lambda would).
-async fn run_notify(stack: &LocalStack, iterator: &mut Option<String>) {
-    if iterator.is_none() {
-        let stream = stack
-            .clients
-            .streams
-            .describe_stream()
-            .stream_arn(&stack.resources.stream_arn)
-            .send()
-            .await
-            .unwrap();
-        let shard = stream.stream_description().unwrap().shards()[0]
-            .shard_id()
-            .unwrap()
-            .to_owned();
-        *iterator = stack
-            .clients
-            .streams
-            .get_shard_iterator()
-            .stream_arn(&stack.resources.stream_arn)
-            .shard_id(shard)
-            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator;
-    }
-    let records = stack
-        .clients
-        .streams
-        .get_records()
-        .shard_iterator(iterator.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
-    *iterator = records.next_shard_iterator().map(str::to_owned);
-    let event = local_stack::stream_trigger::event_of(
-        records.records().to_vec(),
-        &stack.resources.stream_arn,
-    );
-    let response = stack.notify().handle(event).await;
-    assert!(response.batch_item_failures.is_empty());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sending_again_mails_an_unnotified_order_once_and_a_notified_one_never() {
     // No pollers: this test plays Lambda, so an order can stay unmailed.
@@ -400,23 +336,23 @@ async fn sending_again_mails_an_unnotified_order_once_and_a_notified_one_never()
     let twenty_minutes_ago =
         (chrono::Utc::now() - chrono::Duration::minutes(20)).timestamp_millis();
     let mut stream = None;
-    let mut mailed = SqsEvent::default();
-    mailed.records = vec![queued("resend-mailed-1", twenty_minutes_ago)];
+    let mailed = sqs_event(vec![queued(
+        "m-resend-mailed-1",
+        "resend-mailed-1",
+        &order_body().to_string(),
+        Some(twenty_minutes_ago),
+    )]);
     stack.ingest().handle(mailed).await;
     run_notify(&stack, &mut stream).await;
-    let mut unmailed = SqsEvent::default();
-    unmailed.records = vec![queued("resend-lost-01", twenty_minutes_ago)];
+    let unmailed = sqs_event(vec![queued(
+        "m-resend-lost-01",
+        "resend-lost-01",
+        &order_body().to_string(),
+        Some(twenty_minutes_ago),
+    )]);
     stack.ingest().handle(unmailed).await;
     // notify "gave up" on this one: its record is read past without it.
-    let records = stack
-        .clients
-        .streams
-        .get_records()
-        .shard_iterator(stream.clone().unwrap())
-        .send()
-        .await
-        .unwrap();
-    stream = records.next_shard_iterator().map(str::to_owned);
+    read_stream(&stack, &mut stream).await;
 
     let (_, page) = me.page(&stack, "/not-notified").await;
     assert_eq!(texts(&page, "table tbody th a"), ["resend-lost-01"]);

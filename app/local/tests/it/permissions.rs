@@ -6,13 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use dashboard::auth::Role;
 use pipeline::aws::{Aws, Call, CallLog};
-use pipeline::queue::attributes;
 use serde_yaml::Value as Yaml;
 
-use crate::support::{admin, dead_letter, order_body, stack, user_with_role};
+use crate::support::{admin, dead_letter, order_body, queued, sqs_event, stack, user_with_role};
 
 fn template() -> Yaml {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.yaml");
@@ -87,31 +85,17 @@ fn check(
     );
 }
 
-fn message(id: &str, body: &str, order_id: &str) -> SqsMessage {
-    let mut message = SqsMessage::default();
-    message.message_id = Some(id.to_owned());
-    message.body = Some(body.to_owned());
-    let mut attribute = SqsMessageAttribute::default();
-    attribute.data_type = Some("String".to_owned());
-    attribute.string_value = Some(order_id.to_owned());
-    message
-        .message_attributes
-        .insert(attributes::ORDER_ID.to_owned(), attribute);
-    message
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_allows_exactly_what_its_function_calls() {
     let stack = stack(true).await;
 
     // ingest: a new order, a redelivery, a poison message.
-    let mut event = SqsEvent::default();
     let body = order_body().to_string();
-    event.records = vec![
-        message("m-1", &body, "permission-0001"),
-        message("m-2", &body, "permission-0001"),
-        message("m-3", "not json", "permission-0002"),
-    ];
+    let event = sqs_event(vec![
+        queued("m-1", "permission-0001", &body, None),
+        queued("m-2", "permission-0001", &body, None),
+        queued("m-3", "permission-0002", "not json", None),
+    ]);
     stack.ingest().handle(event).await;
 
     // notify: every order the pipeline stores.

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::MessageAttributeValue;
 use local_stack::{LocalStack, Moto, StackOptions};
 use pipeline::queue::attributes;
@@ -461,4 +462,88 @@ pub fn attribute_of(html: &str, css: &str, name: &str) -> Vec<String> {
     page.select(&selector)
         .filter_map(|element| element.value().attr(name).map(str::to_owned))
         .collect()
+}
+
+/// A message as the order API queues it: `body` under `order_id`, and when
+/// it was received if known.
+pub fn queued(
+    message_id: &str,
+    order_id: &str,
+    body: &str,
+    received_ms: Option<i64>,
+) -> SqsMessage {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(message_id.to_owned());
+    message.body = Some(body.to_owned());
+    let received = received_ms.map(|ms| (attributes::RECEIVED_AT, ms.to_string()));
+    for (name, value) in
+        std::iter::once((attributes::ORDER_ID, order_id.to_owned())).chain(received)
+    {
+        let mut attribute = SqsMessageAttribute::default();
+        attribute.data_type = Some("String".to_owned());
+        attribute.string_value = Some(value);
+        message
+            .message_attributes
+            .insert(name.to_owned(), attribute);
+    }
+    message
+}
+
+/// The event Lambda hands ingest for these messages.
+pub fn sqs_event(messages: Vec<SqsMessage>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = messages;
+    event
+}
+
+/// Plays notify on what the stream holds after `iterator` (from the
+/// start when `None`), as Lambda would; moves `iterator` on.
+pub async fn run_notify(stack: &LocalStack, iterator: &mut Option<String>) {
+    let records = read_stream(stack, iterator).await;
+    let event = local_stack::stream_trigger::event_of(records, &stack.resources.stream_arn);
+    let response = stack.notify().handle(event).await;
+    assert!(response.batch_item_failures.is_empty());
+}
+
+/// Reads what the stream holds after `iterator` without handing it to
+/// notify: as if notify had given up on those records.
+pub async fn read_stream(
+    stack: &LocalStack,
+    iterator: &mut Option<String>,
+) -> Vec<aws_sdk_dynamodbstreams::types::Record> {
+    if iterator.is_none() {
+        let stream = stack
+            .clients
+            .streams
+            .describe_stream()
+            .stream_arn(&stack.resources.stream_arn)
+            .send()
+            .await
+            .unwrap();
+        let shard = stream.stream_description().unwrap().shards()[0]
+            .shard_id()
+            .unwrap()
+            .to_owned();
+        *iterator = stack
+            .clients
+            .streams
+            .get_shard_iterator()
+            .stream_arn(&stack.resources.stream_arn)
+            .shard_id(shard)
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+    }
+    let records = stack
+        .clients
+        .streams
+        .get_records()
+        .shard_iterator(iterator.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    *iterator = records.next_shard_iterator().map(str::to_owned);
+    records.records().to_vec()
 }

@@ -146,19 +146,22 @@ pub fn dead_letters_view(
                                     <td data-label="Sent back now">{verdict}</td>
                                     <td data-label="Actions">
                                         <a class="button quiet" href=select>"Select these"<span class="visually-hidden">{format!(" {total} messages that failed because: {reason}")}</span></a>
-                                        " "
-                                        <form method="post" action=RedriveDeadLetters::PATH class="inline">
-                                            <Csrf/>
-                                            <input type="hidden" name="scope" value="reason"/>
-                                            <input type="hidden" name="reason" value=reason.clone()/>
-                                            <input type="hidden" name="skip_failing" value="true"/>
-                                            <Confirm
-                                                open="Redrive these".to_owned()
-                                                on=format!("messages that failed because: {reason}")
-                                                question=format!("Send back the messages of this group that ingest would store ({} of {total})?", total - failing)
-                                                confirm="Yes, redrive".to_owned()
-                                            />
-                                        </form>
+                                        // A group that would only fail again has nothing to send back.
+                                        {(failing < total).then(|| view! {
+                                            " "
+                                            <form method="post" action=RedriveDeadLetters::PATH class="inline">
+                                                <Csrf/>
+                                                <input type="hidden" name="scope" value="reason"/>
+                                                <input type="hidden" name="reason" value=reason.clone()/>
+                                                <input type="hidden" name="skip_failing" value="true"/>
+                                                <Confirm
+                                                    open="Redrive these".to_owned()
+                                                    on=format!("messages that failed because: {reason}")
+                                                    question=format!("Send back the messages of this group that ingest would store ({} of {total})?", total - failing)
+                                                    confirm="Yes, redrive".to_owned()
+                                                />
+                                            </form>
+                                        })}
                                     </td>
                                 </tr>
                             }
