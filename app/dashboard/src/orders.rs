@@ -14,8 +14,8 @@ use domain::search::{fold, initial};
 use domain::{Order, OrderId, OrderStatus};
 use futures::{StreamExt, TryStreamExt, stream};
 use pipeline::aws::AwsError;
+use pipeline::store::orders::month_of;
 use pipeline::store::orders::schema::{self, Index};
-use pipeline::store::orders::{month_of, status_month};
 use pipeline::store::{OrderItem, OrderStore, StoreError};
 use pipeline::table::{Key, PARTITION_KEY, SORT_KEY};
 
@@ -128,11 +128,23 @@ pub struct Timing {
     pub notified: Option<DateTime<Utc>>,
 }
 
-/// One index partition a query reads.
+/// One index partition a query reads, and the status its orders must have
+/// when the index does not say.
 #[derive(Clone)]
 struct Partition {
     index: &'static Index,
     value: String,
+    only: Option<OrderStatus>,
+}
+
+impl Partition {
+    fn of(index: &'static Index, value: impl Into<String>) -> Self {
+        Self {
+            index,
+            value: value.into(),
+            only: None,
+        }
+    }
 }
 
 /// The UTC months an interval touches, newest first.
@@ -164,29 +176,21 @@ fn unreadable(error: StoreError) -> AwsError {
 impl Filter {
     /// The partitions to read for an interval, in reading order (newest first).
     fn partitions(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Partition> {
+        let by_month = |only| {
+            months(from, to)
+                .into_iter()
+                .map(|month| Partition {
+                    only,
+                    ..Partition::of(&schema::BY_MONTH, month)
+                })
+                .collect()
+        };
         match self {
-            Filter::All => months(from, to)
-                .into_iter()
-                .map(|month| Partition {
-                    index: &schema::BY_MONTH,
-                    value: month,
-                })
-                .collect(),
-            Filter::Status(status) => months(from, to)
-                .into_iter()
-                .map(|month| Partition {
-                    index: &schema::BY_STATUS,
-                    value: status_month(*status, &month),
-                })
-                .collect(),
-            Filter::Customer(email) => vec![Partition {
-                index: &schema::BY_CUSTOMER,
-                value: email.clone(),
-            }],
-            Filter::Domain(domain) => vec![Partition {
-                index: &schema::BY_DOMAIN,
-                value: domain.clone(),
-            }],
+            Filter::All => by_month(None),
+            Filter::Status(OrderStatus::Notified) => by_month(Some(OrderStatus::Notified)),
+            Filter::Status(_) => vec![Partition::of(&schema::AWAITING_EMAIL, schema::AWAITING)],
+            Filter::Customer(email) => vec![Partition::of(&schema::BY_CUSTOMER, email.clone())],
+            Filter::Domain(domain) => vec![Partition::of(&schema::BY_DOMAIN, domain.clone())],
         }
     }
 }
@@ -226,13 +230,24 @@ impl Orders {
         &self,
         partition: &Partition,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        self.store
+        let query = self
+            .store
             .client()
             .query()
             .table_name(self.store.table())
             .index_name(partition.index.name)
             .expression_attribute_names("#p", partition.index.partition_key)
-            .expression_attribute_values(":p", AttributeValue::S(partition.value.clone()))
+            .expression_attribute_values(":p", AttributeValue::S(partition.value.clone()));
+        match partition.only {
+            None => query,
+            Some(status) => query
+                .filter_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(
+                    ":status",
+                    AttributeValue::S(status.as_str().to_owned()),
+                ),
+        }
     }
 
     /// Up to `wanted` orders of one partition between two createdAt bounds,
@@ -305,13 +320,15 @@ impl Orders {
                 wanted,
             )
         });
+        // The newest partition alone usually fills a page: read it first,
+        // then the rest a few at a time, stopping once the page is full.
         let mut found: Vec<Order> = Vec::with_capacity(wanted);
-        let mut pages = stream::iter(reads).buffered(CONCURRENCY);
-        while let Some(orders) = pages.try_next().await? {
-            found.extend(orders);
-            if found.len() >= wanted {
-                break;
-            }
+        let mut reads = reads.peekable();
+        let mut wave = 1;
+        while reads.peek().is_some() && found.len() < wanted {
+            let pages = futures::future::try_join_all(reads.by_ref().take(wave)).await?;
+            found.extend(pages.into_iter().flatten());
+            wave = CONCURRENCY;
         }
         found.truncate(wanted);
         let more = found.len() > query.limit;
@@ -340,43 +357,42 @@ impl Orders {
         })
     }
 
-    /// How many orders a listing has in all (one count query a partition).
+    /// How many orders a listing has: one count query a partition, read
+    /// concurrently; a partition too large for one answer (1 MB of orders on
+    /// DynamoDB) makes it "more than" what was counted.
     pub async fn count(
         &self,
         filter: &Filter,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<usize, AwsError> {
+    ) -> Result<Count, AwsError> {
         let between = (timestamp(from), timestamp(to));
         let counts = filter.partitions(from, to).into_iter().map(|partition| {
             let between = between.clone();
             async move {
-                let mut total = 0usize;
-                let mut start = None;
-                loop {
-                    let output = self
-                        .query(&partition)
-                        .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
-                        .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
-                        .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
-                        .select(Select::Count)
-                        .set_exclusive_start_key(start)
-                        .send()
-                        .await
-                        .map_err(|error| AwsError::from_sdk("counting orders", error))?;
-                    total += output.count as usize;
-                    start = output.last_evaluated_key.filter(|key| !key.is_empty());
-                    if start.is_none() {
-                        return Ok::<_, AwsError>(total);
-                    }
-                }
+                let output = self
+                    .query(&partition)
+                    .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
+                    .expression_attribute_values(":from", AttributeValue::S(between.0))
+                    .expression_attribute_values(":to", AttributeValue::S(between.1))
+                    .select(Select::Count)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk("counting orders", error))?;
+                let complete = output.last_evaluated_key.is_none_or(|key| key.is_empty());
+                Ok::<_, AwsError>((output.count as usize, complete))
             }
         });
-        let counts: Vec<usize> = stream::iter(counts)
+        let counts: Vec<(usize, bool)> = stream::iter(counts)
             .buffered(CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(counts.into_iter().sum())
+        let total = counts.iter().map(|(count, _)| count).sum::<usize>();
+        Ok(if counts.iter().all(|(_, complete)| *complete) {
+            Count::Exactly(total)
+        } else {
+            Count::AtLeast(total + 1)
+        })
     }
 
     /// Every order of a listing, oldest first, a page at a time (for export).
@@ -405,34 +421,20 @@ impl Orders {
     }
 
     /// Orders stored at least some time ago and never mailed, oldest first
-    /// (the `by-status` partitions of the last three months).
+    /// (the sparse `awaiting-email` index: one partition, however old).
     pub async fn not_notified(
         &self,
         stored_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Order>, AwsError> {
-        let from = stored_before - chrono::Duration::days(MAX_RANGE_DAYS);
-        let mut found = Vec::new();
-        for partition in Filter::Status(OrderStatus::Stored)
-            .partitions(from, stored_before)
-            .into_iter()
-            .rev()
-        {
-            let orders = self
-                .read(
-                    partition,
-                    (timestamp(from), timestamp(stored_before)),
-                    Direction::Newer,
-                    None,
-                    limit - found.len(),
-                )
-                .await?;
-            found.extend(orders);
-            if found.len() >= limit {
-                break;
-            }
-        }
-        Ok(found)
+        self.read(
+            Partition::of(&schema::AWAITING_EMAIL, schema::AWAITING),
+            (timestamp(DateTime::UNIX_EPOCH), timestamp(stored_before)),
+            Direction::Newer,
+            None,
+            limit,
+        )
+        .await
     }
 
     /// When each order received between two instants went through each stage.
@@ -552,10 +554,7 @@ impl Orders {
         if key.is_empty() {
             return Ok(Vec::new());
         }
-        let partition = Partition {
-            index,
-            value: initial(key),
-        };
+        let partition = Partition::of(index, initial(key));
         let mut found = Vec::new();
         let mut start = None;
         loop {
@@ -580,9 +579,7 @@ impl Orders {
             }
         }
     }
-}
 
-impl Orders {
     /// Asks notify to mail an order (a `NOTIFY#<orderId>` item, which the
     /// stream hands notify; it mails only an order not notified yet).
     pub async fn request_email(&self, id: &OrderId, by: &str) -> Result<(), AwsError> {

@@ -5,11 +5,13 @@
 pub mod api;
 pub mod clients;
 pub mod demo;
+pub mod events;
 pub mod faults;
 pub mod http;
 pub mod mailbox;
 pub mod moto;
 pub mod provision;
+pub mod runtime_api;
 pub mod sqs_trigger;
 pub mod stack;
 pub mod stream_trigger;

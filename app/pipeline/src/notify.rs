@@ -274,7 +274,7 @@ mod tests {
         json!({
             "pk": {"S": "ORDER#order-0001"}, "sk": {"S": "ORDER"},
             "orderId": {"S": "order-0001"}, "createdAt": {"S": "2026-11-24T10:00:00.000Z"}, "storedAt": {"S": "2026-11-24T10:00:00.050Z"},
-            "orderMonth": {"S": "2026-11"}, "status": {"S": "stored"}, "statusMonth": {"S": "stored#2026-11"},
+            "orderMonth": {"S": "2026-11"}, "status": {"S": "stored"}, "awaitingEmail": {"S": "yes"},
             "customer": {"M": {"name": {"S": "Ana"}, "email": {"S": "ana@example.com"}}},
             "customerEmail": {"S": "ana@example.com"}, "emailDomain": {"S": "example.com"},
             "idInitial": {"S": "o"}, "idKey": {"S": "order-0001"}, "nameInitial": {"S": "a"}, "nameKey": {"S": "ana#2026-11-24T10:00:00.000Z"},

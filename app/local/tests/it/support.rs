@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::MessageAttributeValue;
 use local_stack::{LocalStack, Moto, StackOptions};
 use pipeline::queue::attributes;
@@ -464,37 +463,7 @@ pub fn attribute_of(html: &str, css: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// A message as the order API queues it: `body` under `order_id`, and when
-/// it was received if known.
-pub fn queued(
-    message_id: &str,
-    order_id: &str,
-    body: &str,
-    received_ms: Option<i64>,
-) -> SqsMessage {
-    let mut message = SqsMessage::default();
-    message.message_id = Some(message_id.to_owned());
-    message.body = Some(body.to_owned());
-    let received = received_ms.map(|ms| (attributes::RECEIVED_AT, ms.to_string()));
-    for (name, value) in
-        std::iter::once((attributes::ORDER_ID, order_id.to_owned())).chain(received)
-    {
-        let mut attribute = SqsMessageAttribute::default();
-        attribute.data_type = Some("String".to_owned());
-        attribute.string_value = Some(value);
-        message
-            .message_attributes
-            .insert(name.to_owned(), attribute);
-    }
-    message
-}
-
-/// The event Lambda hands ingest for these messages.
-pub fn sqs_event(messages: Vec<SqsMessage>) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = messages;
-    event
-}
+pub use local_stack::events::{queued, sqs_event};
 
 /// Plays notify on what the stream holds after `iterator` (from the
 /// start when `None`), as Lambda would; moves `iterator` on.

@@ -35,13 +35,16 @@ pub mod schema {
         partition_key: "orderMonth",
         sort_key: "createdAt",
     };
-    /// Orders of one status in one month (`stored#2026-11`): the ones whose
-    /// email has not gone out yet.
-    pub const BY_STATUS: Index = Index {
-        name: "by-status",
-        partition_key: "statusMonth",
+    /// Sparse: only orders whose email has not gone out yet carry
+    /// `awaitingEmail`, and notify removes it. In steady state it holds only
+    /// the few that failed, so one partition serves every range.
+    pub const AWAITING_EMAIL: Index = Index {
+        name: "awaiting-email",
+        partition_key: "awaitingEmail",
         sort_key: "createdAt",
     };
+    /// The one value of `awaitingEmail`.
+    pub const AWAITING: &str = "yes";
     /// A customer's orders, by lower-cased email.
     pub const BY_CUSTOMER: Index = Index {
         name: "by-customer",
@@ -66,7 +69,14 @@ pub mod schema {
         partition_key: "nameInitial",
         sort_key: "nameKey",
     };
-    pub const INDEXES: [Index; 6] = [BY_MONTH, BY_STATUS, BY_CUSTOMER, BY_DOMAIN, BY_ID, BY_NAME];
+    pub const INDEXES: [Index; 6] = [
+        BY_MONTH,
+        AWAITING_EMAIL,
+        BY_CUSTOMER,
+        BY_DOMAIN,
+        BY_ID,
+        BY_NAME,
+    ];
 }
 
 /// What happened to an insert.
@@ -98,7 +108,8 @@ pub struct OrderItem {
     stored_at: String,
     order_month: String,
     status: OrderStatus,
-    status_month: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    awaiting_email: Option<String>,
     customer: Customer,
     customer_email: String,
     email_domain: String,
@@ -121,11 +132,6 @@ pub struct OrderItem {
 /// The UTC month an instant falls in (`2026-11`), as the indexes partition by.
 pub fn month_of(at: DateTime<Utc>) -> String {
     at.format("%Y-%m").to_string()
-}
-
-/// The `by-status` partition of a status in a month.
-pub fn status_month(status: OrderStatus, month: &str) -> String {
-    format!("{status}#{month}")
 }
 
 /// The sort key of `by-name`: the folded name, then the time, so equal
@@ -155,7 +161,8 @@ impl OrderItem {
             order_id: order.id.clone(),
             order_month: month_of(order.created_at),
             status: order.status(),
-            status_month: status_month(order.status(), &month_of(order.created_at)),
+            awaiting_email: (order.status() != OrderStatus::Notified)
+                .then(|| schema::AWAITING.to_owned()),
             customer: order.customer.clone(),
             customer_email: order.customer.email.normalized(),
             email_domain: search::email_domain(order.customer.email.as_str()),
@@ -361,16 +368,12 @@ impl OrderStore {
             .set_key(Some(Key::order(order.id.as_str()).to_attributes()))
             .condition_expression("attribute_exists(pk) AND #status <> :notified")
             .update_expression(
-                "SET #status = :notified, statusMonth = :statusMonth, notifiedAt = :at, snsMessageId = :messageId",
+                "SET #status = :notified, notifiedAt = :at, snsMessageId = :messageId REMOVE awaitingEmail",
             )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(
                 ":notified",
                 AttributeValue::S(OrderStatus::Notified.as_str().to_owned()),
-            )
-            .expression_attribute_values(
-                ":statusMonth",
-                AttributeValue::S(status_month(OrderStatus::Notified, &month_of(order.created_at))),
             )
             .expression_attribute_values(":at", AttributeValue::S(timestamp(notified.at)))
             .expression_attribute_values(
@@ -414,7 +417,7 @@ mod tests {
         let s = |name: &str| map[name].as_s().unwrap().clone();
         assert_eq!(s("pk"), "ORDER#Order-0001");
         assert_eq!(s("orderMonth"), "2026-11");
-        assert_eq!(s("statusMonth"), "stored#2026-11");
+        assert_eq!(s("awaitingEmail"), "yes");
         assert_eq!(s("customerEmail"), "chloe@example.fr");
         assert_eq!(s("emailDomain"), "example.fr");
         assert_eq!(s("idInitial"), "o");
@@ -430,7 +433,12 @@ mod tests {
             at: order.created_at,
             message_id: "m-1".into(),
         });
-        let decoded = OrderItem::decode(to_item(&order).unwrap()).unwrap();
+        let notified = to_item(&order).unwrap();
+        assert!(
+            !notified.contains_key("awaitingEmail"),
+            "notified orders leave the sparse index"
+        );
+        let decoded = OrderItem::decode(notified).unwrap();
         assert_eq!(decoded.unwrap().status(), OrderStatus::Notified);
     }
 

@@ -199,7 +199,7 @@ impl Filters {
 /// What the page shows below the form.
 #[derive(Debug, Clone)]
 pub enum Shown {
-    Page { page: OrderPage, total: usize },
+    Page { page: OrderPage, total: Count },
     Search(Found),
 }
 
@@ -222,11 +222,14 @@ pub async fn load(filters: &Filters, zone: Tz) -> Result<Shown, ActionError> {
         cursor: filters.cursor.clone(),
         limit: PAGE_SIZE,
     };
-    let (page, total) = futures::join!(orders.list(&query), orders.count(&filter, from, to));
-    Ok(Shown::Page {
-        page: page?,
-        total: total?,
-    })
+    let page = orders.list(&query).await?;
+    // A range that fits on its first page is counted already.
+    let total = if filters.cursor.is_none() && page.older.is_none() {
+        Count::Exactly(page.orders.len())
+    } else {
+        orders.count(&filter, from, to).await?
+    };
+    Ok(Shown::Page { page, total })
 }
 
 pub struct OrdersPage;
@@ -326,6 +329,14 @@ fn FilterForm(filters: Filters, zone: Tz) -> impl IntoView {
     }
 }
 
+fn count_text(count: Count) -> String {
+    match count {
+        Count::Exactly(1) => "1 order".to_owned(),
+        Count::Exactly(n) => format!("{n} orders"),
+        Count::AtLeast(n) => format!("More than {} orders", n - 1),
+    }
+}
+
 pub fn shown_view(shown: Shown, filters: &Filters, now: DateTime<Utc>) -> impl IntoView + use<> {
     match shown {
         Shown::Search(found) => {
@@ -365,7 +376,7 @@ pub fn shown_view(shown: Shown, filters: &Filters, now: DateTime<Utc>) -> impl I
             let shown = page.orders.len();
             view! {
                 <div class="listing-head">
-                    <p role="status">{format!("{total} orders from {} to {}; {shown} on this page, newest first.", filters.from, filters.to)}</p>
+                    <p role="status">{format!("{} from {} to {}; {shown} on this page, newest first.", count_text(total), filters.from, filters.to)}</p>
                     <a class="button quiet" href=filters.export_href() download="">"Download CSV"</a>
                 </div>
                 {orders_table(page.orders, now)}
