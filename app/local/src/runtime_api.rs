@@ -33,6 +33,8 @@ pub struct Measured {
     pub errors: Vec<String>,
     /// User plus system CPU time of the whole process.
     pub cpu: Duration,
+    /// The part of `cpu` spent in the kernel.
+    pub system_cpu: Duration,
     /// Peak resident set size, in KiB.
     pub peak_rss_kib: u64,
 }
@@ -206,14 +208,21 @@ pub async fn measure(
             .unwrap_or_default(),
         invocations: runtime.invocations.clone(),
         errors: runtime.errors.clone(),
-        cpu: usage.0,
-        peak_rss_kib: usage.1,
+        cpu: usage.cpu,
+        system_cpu: usage.system_cpu,
+        peak_rss_kib: usage.peak_rss_kib,
     })
+}
+
+struct Usage {
+    cpu: Duration,
+    system_cpu: Duration,
+    peak_rss_kib: u64,
 }
 
 /// Reaps the child and reads its resource usage: std's `Child::wait` does
 /// not return it, and `/proc` loses it once the process is gone.
-fn wait_with_usage(pid: u32) -> anyhow::Result<(i32, (Duration, u64))> {
+fn wait_with_usage(pid: u32) -> anyhow::Result<(i32, Usage)> {
     let mut status = 0;
     // SAFETY: `rusage` is plain old data, valid when zeroed; `wait4` writes
     // it and `status` for our own child, which nothing else reaps.
@@ -225,6 +234,12 @@ fn wait_with_usage(pid: u32) -> anyhow::Result<(i32, (Duration, u64))> {
     let time = |value: libc::timeval| {
         Duration::from_secs(value.tv_sec as u64) + Duration::from_micros(value.tv_usec as u64)
     };
-    let cpu = time(usage.ru_utime) + time(usage.ru_stime);
-    Ok((status, (cpu, usage.ru_maxrss as u64)))
+    Ok((
+        status,
+        Usage {
+            cpu: time(usage.ru_utime) + time(usage.ru_stime),
+            system_cpu: time(usage.ru_stime),
+            peak_rss_kib: usage.ru_maxrss as u64,
+        },
+    ))
 }

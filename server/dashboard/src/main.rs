@@ -21,7 +21,8 @@ fn client_address(mut request: Request) -> Request {
     request
 }
 
-#[tokio::main]
+// One event at a time: one thread spares the wake-ups between workers.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     pipeline::telemetry::init();
     let router = dashboard::web::from_env(&Aws::from_env(Patience::DASHBOARD).await).await?;

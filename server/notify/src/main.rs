@@ -5,7 +5,8 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use pipeline::Notify;
 use pipeline::aws::{Aws, Patience};
 
-#[tokio::main]
+// One event at a time: one thread spares the wake-ups between workers.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     pipeline::telemetry::init();
     let notify = Notify::from_env(&Aws::from_env(Patience::PIPELINE).await)?;

@@ -387,6 +387,19 @@ impl Browser {
             .to_owned()
     }
 
+    /// Waits for the focus to reach an element whose `focused` text starts
+    /// with `expected`: the page moves focus in event handlers that run after
+    /// the key press returns.
+    async fn expect_focus(&self, expected: &str, why: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut last = self.focused().await;
+        while !last.starts_with(expected) {
+            assert!(Instant::now() < deadline, "{why}: the focus is on {last:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            last = self.focused().await;
+        }
+    }
+
     /// Waits for the page after a form post to show a flash message saying `expected`.
     async fn expect_flash(&self, expected: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -633,11 +646,9 @@ async fn subscribe_and_unsubscribe(browser: &Browser) {
             .send_keys(&char::from(Key::Enter).to_string())
             .await
             .unwrap();
-        assert!(
-            browser.focused().await.starts_with("button: Yes, remove"),
-            "the confirmation takes the focus: {}",
-            browser.focused().await
-        );
+        browser
+            .expect_focus("button: Yes, remove", "the confirmation takes the focus")
+            .await;
         browser.press(Key::Escape).await;
         assert_eq!(
             browser
@@ -649,11 +660,9 @@ async fn subscribe_and_unsubscribe(browser: &Browser) {
             None,
             "Esc closes it"
         );
-        assert!(
-            browser.focused().await.starts_with("summary: Remove"),
-            "the focus is back on the opener: {}",
-            browser.focused().await
-        );
+        browser
+            .expect_focus("summary: Remove", "the focus is back on the opener")
+            .await;
         browser.press(Key::Enter).await;
         browser.press(Key::Enter).await;
     } else {
