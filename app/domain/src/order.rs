@@ -40,24 +40,7 @@ impl OrderId {
     }
 }
 
-impl TryFrom<String> for OrderId {
-    type Error = Invalid;
-    fn try_from(value: String) -> Result<Self, Invalid> {
-        Self::parse(value)
-    }
-}
-
-impl From<OrderId> for String {
-    fn from(value: OrderId) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::values::validated_text!(OrderId);
 
 /// Where an order is in its life. `Received` orders are still on the queue;
 /// the table holds `Stored` and `Notified` ones.

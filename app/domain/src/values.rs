@@ -124,25 +124,6 @@ impl Email {
     }
 }
 
-impl TryFrom<String> for Email {
-    type Error = Invalid;
-    fn try_from(value: String) -> Result<Self, Invalid> {
-        Self::parse(value)
-    }
-}
-
-impl From<Email> for String {
-    fn from(value: Email) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// A stock keeping unit: 2 to 32 characters of `A-Z`, `0-9` and `-`, starting
 /// with a letter or digit (`GC-500`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -168,25 +149,6 @@ impl Sku {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Sku {
-    type Error = Invalid;
-    fn try_from(value: String) -> Result<Self, Invalid> {
-        Self::parse(value)
-    }
-}
-
-impl From<Sku> for String {
-    fn from(value: Sku) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for Sku {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -519,18 +481,33 @@ impl CountryCode {
     }
 }
 
-impl TryFrom<String> for CountryCode {
-    type Error = Invalid;
-    fn try_from(value: String) -> Result<Self, Invalid> {
-        Self::parse(value)
-    }
-}
+/// The conversions a validated text type needs (serde goes through
+/// `String`, and it prints as itself): it wraps a `String` and has `parse`.
+macro_rules! validated_text {
+    ($($name:ident),+) => {$(
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(value: String) -> Result<Self, Invalid> {
+                Self::parse(value)
+            }
+        }
 
-impl From<CountryCode> for String {
-    fn from(value: CountryCode) -> String {
-        value.0
-    }
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )+};
 }
+pub(crate) use validated_text;
+
+validated_text!(Email, Sku, CountryCode);
 
 #[cfg(test)]
 mod tests {

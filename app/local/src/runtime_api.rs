@@ -2,8 +2,8 @@
 //! it: the binary is started with `AWS_LAMBDA_RUNTIME_API` pointing here,
 //! polls `/next` for events one at a time and posts each result back. We
 //! hand it the events, time start-up (spawn to the first `/next`) and each
-//! invocation, then stop it and read its CPU time and peak RSS from the
-//! kernel (`wait4`), threads and all.
+//! invocation, then read its peak RSS (`/proc`), stop it and read its CPU
+//! time from the kernel (`wait4`), threads and all.
 //!
 //! The protocol: <https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html>.
 
@@ -187,6 +187,7 @@ pub async fn measure(
         .spawn()
         .with_context(|| format!("starting {}", program.display()))?;
     let drained = tokio::time::timeout(Duration::from_secs(600), shared.drained.notified()).await;
+    let peak_rss_kib = peak_rss_kib(child.id());
     let _ = child.kill();
     let (status, usage) =
         tokio::task::spawn_blocking(move || wait_with_usage(child.id())).await??;
@@ -210,14 +211,27 @@ pub async fn measure(
         errors: runtime.errors.clone(),
         cpu: usage.cpu,
         system_cpu: usage.system_cpu,
-        peak_rss_kib: usage.peak_rss_kib,
+        peak_rss_kib: peak_rss_kib
+            .with_context(|| format!("reading the peak RSS of {}", program.display()))?,
     })
 }
 
 struct Usage {
     cpu: Duration,
     system_cpu: Duration,
-    peak_rss_kib: u64,
+}
+
+/// The process's peak resident set size since it started its program
+/// (`VmHWM`). Not `wait4`'s `ru_maxrss`: a child started with `posix_spawn`
+/// shares our memory until it execs, and Linux counts our resident set as
+/// its peak, so that figure would grow with the events we hold.
+fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc/<pid>/status")
 }
 
 /// Reaps the child and reads its resource usage: std's `Child::wait` does
@@ -239,7 +253,6 @@ fn wait_with_usage(pid: u32) -> anyhow::Result<(i32, Usage)> {
         Usage {
             cpu: time(usage.ru_utime) + time(usage.ru_stime),
             system_cpu: time(usage.ru_stime),
-            peak_rss_kib: usage.ru_maxrss as u64,
         },
     ))
 }

@@ -4,11 +4,12 @@
 //! an order's email again (`NOTIFY#<orderId>`, written by the dashboard).
 //! For a batch, notify reads in one strongly consistent `BatchGetItem`
 //! which of its orders already say they were notified, and skips those, so
-//! a retried batch does not email twice; then, for each other order, it
-//! publishes the email and records SNS's message id on the order with a
-//! conditional update. A failure reports the earliest failed record, so the
-//! stream resumes from there and no record is skipped. docs/pipeline.md
-//! says why this is two calls an order and where the one duplicate window is.
+//! a retried batch does not email twice; then it publishes the other orders'
+//! emails in one `PublishBatch` and records each SNS message id on its
+//! order with a conditional update.
+//! A failure reports the earliest failed record, so the stream resumes from
+//! there and no record is skipped. docs/pipeline.md says why this is one call
+//! an order and two a batch, and where the one duplicate window is.
 
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
@@ -17,14 +18,14 @@ use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use chrono::Utc;
 use domain::{Notified, Order, OrderEmail, OrderId};
-use futures::{FutureExt, StreamExt, stream};
+use futures::FutureExt;
 use serde::Deserialize;
 
 use crate::aws::Aws;
 use crate::settings::{MissingSetting, env, read_env};
 use crate::store::{OrderItem, OrderStore, StoreError};
 use crate::table::{Entity, entity_of, order_id_of};
-use crate::topic::OrderTopic;
+use crate::topic::{OrderTopic, PUBLISH_BATCH_LIMIT};
 
 /// Every AWS call notify makes, as IAM names it: its role allows these (and
 /// what Lambda's stream polling needs), a test checks both ways.
@@ -35,8 +36,6 @@ pub const AWS_CALLS: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
-/// Orders of one batch emailed at once.
-const CONCURRENCY: usize = 10;
 /// The most keys one `BatchGetItem` takes.
 const BATCH_GET_LIMIT: usize = 100;
 
@@ -194,63 +193,123 @@ impl Notify {
                 }
             }
         }
-        let already = &already;
-        // `buffered` keeps the records' order, so the first failure is the earliest.
-        stream::iter(work)
-            .map(|item| async move {
-                match item {
-                    Err(error) => Err(error),
-                    Ok(Work::Nothing | Work::Resend(_)) => Ok(Outcome::Ignored),
-                    Ok(Work::NewOrder(order)) => {
-                        if order.notified.is_some() || already.contains(&order.id) {
-                            tracing::info!(order_id = %order.id, "order was already notified");
-                            Ok(Outcome::AlreadyNotified(order.id))
-                        } else {
-                            self.mail(&order).await
-                        }
+        let mut results: Vec<Option<Result<Outcome, NotifyError>>> = Vec::new();
+        let mut to_mail: Vec<Mail> = Vec::new();
+        let mut mailing: HashSet<OrderId> = HashSet::new();
+        for (index, item) in work.into_iter().enumerate() {
+            results.push(match item {
+                Err(error) => Some(Err(error)),
+                Ok(Work::Nothing | Work::Resend(_)) => Some(Ok(Outcome::Ignored)),
+                // Notified before, or twice in this batch (an order and a
+                // request to mail it again): one email.
+                Ok(Work::NewOrder(order))
+                    if order.notified.is_some()
+                        || already.contains(&order.id)
+                        || mailing.contains(&order.id) =>
+                {
+                    tracing::info!(order_id = %order.id, "order was already notified");
+                    Some(Ok(Outcome::AlreadyNotified(order.id)))
+                }
+                Ok(Work::NewOrder(order)) => {
+                    mailing.insert(order.id.clone());
+                    let email = OrderEmail::for_order(&order);
+                    to_mail.push(Mail {
+                        record: index,
+                        order,
+                        email,
+                    });
+                    None
+                }
+            });
+        }
+        for group in publish_groups(&to_mail) {
+            let mailed = AssertUnwindSafe(self.mail_all(group))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    let what = crate::panic_message(panic.as_ref());
+                    group
+                        .iter()
+                        .map(|_| Err(NotifyError::Panicked(what.clone())))
+                        .collect()
+                });
+            for (mail, result) in group.iter().zip(mailed) {
+                match &result {
+                    Ok(Outcome::Notified {
+                        order_id,
+                        message_id,
+                    }) => tracing::info!(%order_id, %message_id, "order email published"),
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(order_id = %mail.order.id, %error, "the order email failed; the record will be retried")
                     }
                 }
-            })
-            .buffered(CONCURRENCY)
-            .collect()
-            .await
-    }
-
-    /// Publishes one order's email and records it on the order.
-    async fn mail(&self, order: &Order) -> Result<Outcome, NotifyError> {
-        let attempt = AssertUnwindSafe(async {
-            let message_id = self.topic.publish(&OrderEmail::for_order(order)).await?;
-            let notified = Notified {
-                at: Utc::now(),
-                message_id: message_id.clone(),
-            };
-            if self.orders.mark_notified(order, &notified).await? {
-                Ok(Outcome::Notified {
-                    order_id: order.id.clone(),
-                    message_id,
-                })
-            } else {
-                Ok(Outcome::AlreadyNotified(order.id.clone()))
-            }
-        })
-        .catch_unwind()
-        .await;
-        let result = match attempt {
-            Ok(result) => result,
-            Err(panic) => Err(NotifyError::Panicked(crate::panic_message(panic.as_ref()))),
-        };
-        match &result {
-            Ok(Outcome::Notified {
-                order_id,
-                message_id,
-            }) => tracing::info!(%order_id, %message_id, "order email published"),
-            Ok(_) => {}
-            Err(error) => {
-                tracing::error!(order_id = %order.id, %error, "the order email failed; the record will be retried")
+                results[mail.record] = Some(result);
             }
         }
-        result
+        results
+            .into_iter()
+            .map(|result| result.expect("every record has its result"))
+            .collect()
     }
+
+    /// Publishes the emails in one call, then records each on its order;
+    /// one result an email, in order.
+    async fn mail_all(&self, group: &[Mail]) -> Vec<Result<Outcome, NotifyError>> {
+        let emails: Vec<&OrderEmail> = group.iter().map(|mail| &mail.email).collect();
+        let published = self.topic.publish_all(&emails).await;
+        let now = Utc::now();
+        let marks = group
+            .iter()
+            .zip(published)
+            .map(|(mail, published)| async move {
+                let order_id = mail.order.id.clone();
+                let notified = Notified {
+                    at: now,
+                    message_id: published?,
+                };
+                Ok(
+                    match self.orders.mark_notified(&mail.order, &notified).await? {
+                        true => Outcome::Notified {
+                            order_id,
+                            message_id: notified.message_id,
+                        },
+                        false => Outcome::AlreadyNotified(order_id),
+                    },
+                )
+            });
+        futures::future::join_all(marks).await
+    }
+}
+
+/// An order to email, and which record of the batch asked for it.
+struct Mail {
+    record: usize,
+    order: Box<Order>,
+    email: OrderEmail,
+}
+
+/// SNS takes at most ten emails and 256 KiB a `PublishBatch`: groups of
+/// emails, in order, that fit.
+fn publish_groups(mails: &[Mail]) -> Vec<&[Mail]> {
+    /// Below SNS's 262,144 bytes, leaving room for subjects and attributes.
+    const PAYLOAD_LIMIT: usize = 200 * 1024;
+    let mut groups = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (index, mail) in mails.iter().enumerate() {
+        let size = mail.email.body.len() + mail.email.subject.len() + 200;
+        if index > start && (index - start == PUBLISH_BATCH_LIMIT || bytes + size > PAYLOAD_LIMIT) {
+            groups.push(&mails[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < mails.len() {
+        groups.push(&mails[start..]);
+    }
+    groups
 }
 
 #[cfg(test)]

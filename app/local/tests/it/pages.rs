@@ -441,20 +441,7 @@ async fn subscriptions_are_added_filtered_tested_and_removed() {
         .await;
     assert!(flash.contains("Subscribed staff@example.com"), "{flash}");
 
-    let arn = stack
-        .clients
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&stack.resources.topic_arn)
-        .send()
-        .await
-        .unwrap()
-        .subscriptions()
-        .iter()
-        .find(|s| s.endpoint() == Some("staff@example.com"))
-        .and_then(|s| s.subscription_arn())
-        .unwrap()
-        .to_owned();
+    let arn = crate::support::subscription_arn(&stack, "staff@example.com").await;
     let flash = me
         .submit(
             &stack,

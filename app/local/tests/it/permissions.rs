@@ -46,9 +46,9 @@ fn action(call: &Call) -> String {
         "secretsmanager" => "secretsmanager".to_owned(),
         other => other.to_owned(),
     };
-    // SQS's batch operations are allowed by their single operation's action.
+    // SQS's and SNS's batch operations are allowed by their single operation's action.
     let operation = match service.as_str() {
-        "sqs" => call.operation.trim_end_matches("Batch"),
+        "sqs" | "sns" => call.operation.trim_end_matches("Batch"),
         _ => call.operation.as_str(),
     };
     format!("{service}:{operation}")
@@ -169,20 +169,7 @@ async fn each_role_allows_exactly_what_its_function_calls() {
         &[("email", "perm@example.com")],
     )
     .await;
-    let arn = stack
-        .clients
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&stack.resources.topic_arn)
-        .send()
-        .await
-        .unwrap()
-        .subscriptions()
-        .iter()
-        .find(|s| s.endpoint() == Some("perm@example.com"))
-        .and_then(|s| s.subscription_arn())
-        .unwrap()
-        .to_owned();
+    let arn = crate::support::subscription_arn(&stack, "perm@example.com").await;
     me.submit(
         &stack,
         "/api/subscriptions/filter",

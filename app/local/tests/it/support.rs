@@ -516,3 +516,21 @@ pub async fn read_stream(
     *iterator = records.next_shard_iterator().map(str::to_owned);
     records.records().to_vec()
 }
+
+/// The ARN SNS gave `email`'s subscription to the stack's topic.
+pub async fn subscription_arn(stack: &LocalStack, email: &str) -> String {
+    stack
+        .clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&stack.resources.topic_arn)
+        .send()
+        .await
+        .unwrap()
+        .subscriptions()
+        .iter()
+        .find(|s| s.endpoint() == Some(email))
+        .and_then(|s| s.subscription_arn())
+        .unwrap_or_else(|| panic!("{email} is subscribed"))
+        .to_owned()
+}

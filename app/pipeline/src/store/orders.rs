@@ -271,7 +271,7 @@ impl OrderStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(order)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(ONLY_IF_NEW)
             .send()
             .await;
         if conditional(format!("storing order {}", order.id), result)? {
@@ -361,31 +361,56 @@ impl OrderStore {
         order: &Order,
         notified: &Notified,
     ) -> Result<bool, StoreError> {
+        let mark = MarkNotified::new(order, notified);
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(Key::order(order.id.as_str()).to_attributes()))
-            .condition_expression("attribute_exists(pk) AND #status <> :notified")
-            .update_expression(
-                "SET #status = :notified, notifiedAt = :at, snsMessageId = :messageId REMOVE awaitingEmail",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(
-                ":notified",
-                AttributeValue::S(OrderStatus::Notified.as_str().to_owned()),
-            )
-            .expression_attribute_values(":at", AttributeValue::S(timestamp(notified.at)))
-            .expression_attribute_values(
-                ":messageId",
-                AttributeValue::S(notified.message_id.clone()),
-            )
+            .set_key(Some(mark.key))
+            .condition_expression(MarkNotified::CONDITION)
+            .update_expression(MarkNotified::UPDATE)
+            .set_expression_attribute_names(Some(mark.names))
+            .set_expression_attribute_values(Some(mark.values))
             .send()
             .await;
         Ok(conditional(
             format!("marking order {} notified", order.id),
             result,
         )?)
+    }
+}
+
+/// `PutItem`'s condition for an order: its id is new.
+const ONLY_IF_NEW: &str = "attribute_not_exists(pk)";
+
+/// The update that records an order's email.
+struct MarkNotified {
+    key: HashMap<String, AttributeValue>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl MarkNotified {
+    const CONDITION: &str = "attribute_exists(pk) AND #status <> :notified";
+    const UPDATE: &str =
+        "SET #status = :notified, notifiedAt = :at, snsMessageId = :messageId REMOVE awaitingEmail";
+
+    fn new(order: &Order, notified: &Notified) -> Self {
+        Self {
+            key: Key::order(order.id.as_str()).to_attributes(),
+            names: HashMap::from([("#status".to_owned(), "status".to_owned())]),
+            values: HashMap::from([
+                (
+                    ":notified".to_owned(),
+                    AttributeValue::S(OrderStatus::Notified.as_str().to_owned()),
+                ),
+                (":at".to_owned(), AttributeValue::S(timestamp(notified.at))),
+                (
+                    ":messageId".to_owned(),
+                    AttributeValue::S(notified.message_id.clone()),
+                ),
+            ]),
+        }
     }
 }
 
