@@ -212,6 +212,17 @@ impl Subscriptions {
         Ok(())
     }
 
+    /// [`Self::find`], and what the activity log names: the address, or
+    /// the ARN the form sent when there is no such subscription.
+    async fn find_for_audit(&self, arn: &str) -> (Result<EmailSubscription, ActionError>, String) {
+        let found = self.find(arn).await;
+        let target = found
+            .as_ref()
+            .map(|subscription| subscription.email.clone())
+            .unwrap_or_else(|_| arn.to_owned());
+        (found, target)
+    }
+
     /// The confirmed subscription with this ARN on the order topic (forms
     /// can be forged: an ARN of another topic or a stale one is refused).
     async fn find(&self, arn: &str) -> Result<EmailSubscription, ActionError> {
@@ -300,11 +311,7 @@ impl Dashboard {
         actor: &CurrentUser,
         arn: &str,
     ) -> Result<Audited<String>, ActionError> {
-        let found = self.subscriptions.find(arn).await;
-        let target = found
-            .as_ref()
-            .map(|subscription| subscription.email.clone())
-            .unwrap_or_else(|_| arn.to_owned());
+        let (found, target) = self.subscriptions.find_for_audit(arn).await;
         let attempt = async {
             let subscription = found?;
             self.subscriptions.unsubscribe(arn).await?;
@@ -322,11 +329,7 @@ impl Dashboard {
         arn: &str,
         fields: &[MinimumField],
     ) -> Result<Audited<(String, Minimums)>, ActionError> {
-        let found = self.subscriptions.find(arn).await;
-        let target = found
-            .as_ref()
-            .map(|subscription| subscription.email.clone())
-            .unwrap_or_else(|_| arn.to_owned());
+        let (found, target) = self.subscriptions.find_for_audit(arn).await;
         let attempt = async {
             let minimums = parse_minimums(fields)?;
             let subscription = found?;

@@ -136,6 +136,19 @@ impl Key {
 }
 
 /// The partition of the activity log for one UTC day (`2026-11-24`).
+/// A `Query` of one partition of the table.
+pub fn query_partition(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition: impl Into<String>,
+) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    client
+        .query()
+        .table_name(table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(partition.into()))
+}
+
 pub fn audit_partition(day: &str) -> String {
     format!("{}{day}", Entity::Audit.partition_prefix())
 }

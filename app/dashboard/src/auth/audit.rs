@@ -3,7 +3,6 @@
 //! the message ids found). One partition a UTC day (`pk = AUDIT#<day>`);
 //! entries expire after a year.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Days, Utc};
 use domain::order::timestamp;
 use pipeline::aws::AwsError;
@@ -143,15 +142,8 @@ impl AuditLog {
             let Some(day) = now.checked_sub_days(Days::new(back)) else {
                 break;
             };
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(table::audit_partition(&day.format("%Y-%m-%d").to_string())),
-                )
+            let partition = table::audit_partition(&day.format("%Y-%m-%d").to_string());
+            let output = table::query_partition(&self.client, &self.table, partition)
                 .scan_index_forward(false)
                 .limit(i32::try_from(limit - entries.len()).unwrap_or(i32::MAX))
                 .send()

@@ -8,7 +8,7 @@
 //! - **Per account and client address**: at most [`ATTEMPTS_PER_ADDRESS`]
 //!   attempts in a [`WINDOW_SECS`] window; then that address is locked out of
 //!   that account until the window ends. Someone elsewhere cannot lock the
-//!   owner out.
+//!   owner out, and an attempt refused for pacing (below) is given back.
 //! - **Per account**, from all addresses together: [`UNPACED_ATTEMPTS`] in a
 //!   window, then one attempt per pause, the pause doubling from
 //!   [`FIRST_PAUSE_SECS`] up to [`MAX_PAUSE_SECS`]: a botnet is slowed to a
@@ -94,8 +94,36 @@ impl Throttle {
         if account_attempts <= UNPACED_ATTEMPTS {
             return Ok(Admission::Check);
         }
-        self.claim_turn(account, now, pause_after(account_attempts))
-            .await
+        let admission = self
+            .claim_turn(account, now, pause_after(account_attempts))
+            .await?;
+        if let Admission::Paused { .. } = admission {
+            // No password was checked: the address keeps its allowance, so
+            // an owner who retries while a botnet paces the account is
+            // slowed, never locked out of their own address.
+            self.refund(&pair_subject(account, address)).await?;
+        }
+        Ok(admission)
+    }
+
+    /// Takes back one attempt of a counter.
+    async fn refund(&self, subject: &str) -> Result<(), AwsError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::throttle(subject).to_attributes()))
+            .update_expression("ADD attempts :minus_one")
+            .condition_expression("attempts > :zero")
+            .expression_attribute_values(":minus_one", AttributeValue::N("-1".to_owned()))
+            .expression_attribute_values(":zero", AttributeValue::N("0".to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_condition_failure(&error) => Ok(()),
+            Err(error) => Err(AwsError::from_sdk("counting a sign-in attempt", error)),
+        }
     }
 
     /// Forgets the counters of a successful sign-in.
@@ -117,17 +145,13 @@ impl Throttle {
     async fn count(&self, subject: &str, now: i64) -> Result<(i64, i64), AwsError> {
         let key = Key::throttle(subject).to_attributes();
         let expires = AttributeValue::N((now + 2 * WINDOW_SECS).to_string());
-        // Two tries: a concurrent attempt may have started a new window in between.
-        for _ in 0..2 {
-            let added = self
-                .client
+        // Both updates name the same values: the window's start, its floor
+        // (a window that started before it is over), one attempt, the expiry.
+        let update = || {
+            self.client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(key.clone()))
-                .update_expression(
-                    "SET windowStart = if_not_exists(windowStart, :now), #expires = :expires ADD attempts :one",
-                )
-                .condition_expression("attribute_not_exists(windowStart) OR windowStart > :floor")
                 .expression_attribute_names("#expires", EXPIRES_AT)
                 .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .expression_attribute_values(
@@ -136,6 +160,14 @@ impl Throttle {
                 )
                 .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
                 .expression_attribute_values(":expires", expires.clone())
+        };
+        // Two tries: a concurrent attempt may have started a new window in between.
+        for _ in 0..2 {
+            let added = update()
+                .update_expression(
+                    "SET windowStart = if_not_exists(windowStart, :now), #expires = :expires ADD attempts :one",
+                )
+                .condition_expression("attribute_not_exists(windowStart) OR windowStart > :floor")
                 .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
@@ -151,21 +183,9 @@ impl Throttle {
                 Err(error) => return Err(AwsError::from_sdk("counting a sign-in attempt", error)),
             }
             // The window is over: start a new one, unless someone else just did.
-            let restarted = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(key.clone()))
+            let restarted = update()
                 .update_expression("SET windowStart = :now, attempts = :one, #expires = :expires")
                 .condition_expression("windowStart <= :floor")
-                .expression_attribute_names("#expires", EXPIRES_AT)
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-                .expression_attribute_values(
-                    ":floor",
-                    AttributeValue::N((now - WINDOW_SECS).to_string()),
-                )
-                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
-                .expression_attribute_values(":expires", expires.clone())
                 .send()
                 .await;
             match restarted {

@@ -76,15 +76,7 @@ impl UserStore {
 
     pub async fn list(&self) -> Result<Vec<User>, AwsError> {
         let mut users = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(table::user_partition().to_owned()),
-            )
+        let mut pages = table::query_partition(&self.client, &self.table, table::user_partition())
             .into_paginator()
             .items()
             .send();
