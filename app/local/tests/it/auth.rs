@@ -214,16 +214,11 @@ async fn tampered_expired_and_foreign_cookies_are_refused() {
 
 /// Entries of the activity log with `action` about `account`.
 async fn logged(stack: &local_stack::LocalStack, action: &str, account: &str) -> usize {
-    dashboard::auth::audit::AuditLog::new(
-        stack.clients.dynamodb.clone(),
-        &stack.resources.names.table,
-    )
-    .recent(chrono::Utc::now(), 1, 10_000)
-    .await
-    .unwrap()
-    .iter()
-    .filter(|entry| entry.action == action && entry.target == account)
-    .count()
+    crate::support::activity(stack)
+        .await
+        .iter()
+        .filter(|entry| entry.action == action && entry.target == account)
+        .count()
 }
 
 /// Signs in as the owner, waiting out the account's pause as a person would
@@ -465,13 +460,7 @@ async fn admins_manage_users_and_every_action_is_in_the_activity_log() {
         made_up.contains("Sent back to the order queue: 0 dead letters"),
         "{made_up}"
     );
-    let entries = dashboard::auth::audit::AuditLog::new(
-        stack.clients.dynamodb.clone(),
-        &stack.resources.names.table,
-    )
-    .recent(chrono::Utc::now(), 1, 500)
-    .await
-    .unwrap();
+    let entries = crate::support::activity(&stack).await;
     let redrive = entries
         .iter()
         .find(|entry| entry.action == "redrive dead letters")
@@ -493,13 +482,7 @@ async fn admins_manage_users_and_every_action_is_in_the_activity_log() {
         "with the address they came from"
     );
     me.post(&stack, "/api/logout", &[]).await;
-    let entries = dashboard::auth::audit::AuditLog::new(
-        stack.clients.dynamodb.clone(),
-        &stack.resources.names.table,
-    )
-    .recent(chrono::Utc::now(), 1, 500)
-    .await
-    .unwrap();
+    let entries = crate::support::activity(&stack).await;
     assert!(
         entries.iter().any(|entry| entry.action == "sign out"),
         "and sign-outs"

@@ -162,13 +162,7 @@ async fn a_redrive_moves_each_dead_letter_at_most_once_and_ends() {
         "they failed again and are back, once each, with their reasons"
     );
 
-    let entries = dashboard::auth::audit::AuditLog::new(
-        stack.clients.dynamodb.clone(),
-        &stack.resources.names.table,
-    )
-    .recent(chrono::Utc::now(), 1, 100)
-    .await
-    .unwrap();
+    let entries = crate::support::activity(&stack).await;
     let redrive = entries
         .iter()
         .find(|e| e.action == "redrive dead letters")
@@ -287,13 +281,7 @@ async fn a_fixed_body_goes_back_under_its_order_id_and_is_stored_and_mailed_once
         0
     );
 
-    let entries = dashboard::auth::audit::AuditLog::new(
-        stack.clients.dynamodb.clone(),
-        &stack.resources.names.table,
-    )
-    .recent(chrono::Utc::now(), 1, 100)
-    .await
-    .unwrap();
+    let entries = crate::support::activity(&stack).await;
     let edit = entries
         .iter()
         .find(|e| e.action == "edit and redrive" && e.outcome == "ok")

@@ -534,3 +534,14 @@ pub async fn subscription_arn(stack: &LocalStack, email: &str) -> String {
         .unwrap_or_else(|| panic!("{email} is subscribed"))
         .to_owned()
 }
+
+/// Today's activity log of the stack, newest first.
+pub async fn activity(stack: &LocalStack) -> Vec<dashboard::auth::audit::Entry> {
+    dashboard::auth::audit::AuditLog::new(
+        stack.clients.dynamodb.clone(),
+        &stack.resources.names.table,
+    )
+    .recent(chrono::Utc::now(), 1, 10_000)
+    .await
+    .expect("the activity log reads")
+}

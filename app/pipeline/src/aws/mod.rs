@@ -11,7 +11,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -61,34 +61,31 @@ impl Patience {
         max_attempts: 3,
     };
 
-    fn timeouts(&self) -> TimeoutConfig {
-        TimeoutConfig::builder()
-            .connect_timeout(self.connect)
-            .operation_attempt_timeout(self.attempt)
-            .operation_timeout(self.operation)
-            .build()
-    }
-
-    /// The SDK's stalled-stream protection polls a throughput timer on
-    /// every request and response body; the attempt timeout already bounds
-    /// both (no call here streams), so it only costs wake-ups: about a tenth
-    /// of ingest's CPU in a profile (docs/benchmarks.md).
-    fn stalled_streams(&self) -> StalledStreamProtectionConfig {
-        StalledStreamProtectionConfig::disabled()
-    }
-
-    fn retries(&self) -> RetryConfig {
-        RetryConfig::standard().with_max_attempts(self.max_attempts)
+    /// Sets the limits on an SDK configuration: timeouts, the standard
+    /// retry mode, and no stalled-stream protection. That protection polls
+    /// a throughput timer on every request and response body; the attempt
+    /// timeout already bounds both (no call here streams), so it only costs
+    /// wake-ups: about a tenth of ingest's CPU in a profile (README,
+    /// Benchmarks).
+    fn apply(&self, loader: ConfigLoader) -> ConfigLoader {
+        loader
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(self.connect)
+                    .operation_attempt_timeout(self.attempt)
+                    .operation_timeout(self.operation)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(self.max_attempts))
+            .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
     }
 }
 
 /// The SDK configuration a Lambda function gets: region and credentials
 /// from the environment (which also honours `AWS_ENDPOINT_URL`).
 pub async fn config_from_env(patience: Patience) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(patience.timeouts())
-        .retry_config(patience.retries())
-        .stalled_stream_protection(patience.stalled_streams())
+    patience
+        .apply(aws_config::defaults(BehaviorVersion::latest()))
         .load()
         .await
 }
@@ -96,7 +93,7 @@ pub async fn config_from_env(patience: Patience) -> SdkConfig {
 /// The configuration for a local emulator at `endpoint`, with dummy
 /// credentials so that nothing probes for real ones.
 pub async fn config_for_endpoint(endpoint: &str, patience: Patience) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let loader = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
@@ -105,12 +102,8 @@ pub async fn config_for_endpoint(endpoint: &str, patience: Patience) -> SdkConfi
             None,
             None,
             "local-stack",
-        ))
-        .timeout_config(patience.timeouts())
-        .retry_config(patience.retries())
-        .stalled_stream_protection(patience.stalled_streams())
-        .load()
-        .await
+        ));
+    patience.apply(loader).load().await
 }
 
 /// One AWS call as the SDK names it: service and operation.
