@@ -368,6 +368,52 @@ mod tests {
         assert_eq!(work_of(&record("INSERT", user)).unwrap(), Work::Nothing);
     }
 
+    fn mails(body_bytes: &[usize]) -> Vec<Mail> {
+        let order = new_order(&record("INSERT", order_image()))
+            .unwrap()
+            .unwrap();
+        body_bytes
+            .iter()
+            .enumerate()
+            .map(|(record, bytes)| {
+                let mut email = OrderEmail::for_order(&order);
+                email.body = "x".repeat(*bytes);
+                Mail {
+                    record,
+                    order: Box::new(order.clone()),
+                    email,
+                }
+            })
+            .collect()
+    }
+
+    fn group_sizes(mails: &[Mail]) -> Vec<usize> {
+        publish_groups(mails)
+            .iter()
+            .map(|group| group.len())
+            .collect()
+    }
+
+    #[test]
+    fn a_publish_batch_takes_ten_emails_at_most() {
+        assert_eq!(group_sizes(&mails(&[500; 25])), vec![10, 10, 5]);
+        assert!(group_sizes(&mails(&[])).is_empty());
+    }
+
+    #[test]
+    fn a_publish_batch_stays_under_snss_payload_limit() {
+        // Three emails of 90 KB: two fit under 200 KiB, the third starts a group.
+        assert_eq!(group_sizes(&mails(&[90_000; 3])), vec![2, 1]);
+        // An email bigger than the limit still goes, alone.
+        assert_eq!(group_sizes(&mails(&[300_000, 500])), vec![1, 1]);
+        let groups = mails(&[100, 200_000, 100]);
+        let order: Vec<usize> = publish_groups(&groups)
+            .iter()
+            .flat_map(|group| group.iter().map(|mail| mail.record))
+            .collect();
+        assert_eq!(order, vec![0, 1, 2], "the records' order is kept");
+    }
+
     #[test]
     fn a_broken_order_image_is_an_error() {
         let mut image = order_image();
