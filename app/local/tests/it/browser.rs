@@ -26,6 +26,7 @@ use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use local_stack::LocalStack;
 use serde_json::{Value, json};
 
@@ -196,21 +197,20 @@ struct Browser {
     client: Client,
     base: String,
     javascript: bool,
+    _profile: tempfile::TempDir,
 }
 
 impl Browser {
     async fn open(port: u16, base: &str, javascript: bool) -> Self {
-        let profile = std::env::temp_dir().join(format!(
-            "chromium-profile-{}-{}",
-            std::process::id(),
-            crate::support::unique_prefix()
-        ));
-        std::fs::create_dir_all(&profile).unwrap();
+        let profile = tempfile::Builder::new()
+            .prefix("chromium-profile-")
+            .tempdir()
+            .expect("a temporary browser profile");
         let mut options = json!({
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1366,900", format!("--user-data-dir={}", profile.display()),
+                "--window-size=1366,900", format!("--user-data-dir={}", profile.path().display()),
             ]
         });
         if !javascript {
@@ -219,8 +219,7 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".to_owned(), options);
         capabilities.insert("goog:loggingPrefs".to_owned(), json!({"browser": "ALL"}));
-        let client = ClientBuilder::rustls()
-            .expect("TLS setup")
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
@@ -229,6 +228,7 @@ impl Browser {
             client,
             base: base.to_owned(),
             javascript,
+            _profile: profile,
         }
     }
 

@@ -8,17 +8,23 @@ pub use error::{AwsError, AwsErrorKind, conditional};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
+use aws_config::meta::region::ProvideRegion;
 use aws_config::retry::RetryConfig;
 use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use aws_types::sdk_config;
 
 /// How long a caller waits for AWS and how often it tries. Every client is
 /// built with one of these, so no call can wait without limit; the reasons
@@ -67,8 +73,8 @@ impl Patience {
     /// timeout already bounds both (no call here streams), so it only costs
     /// wake-ups: about a tenth of ingest's CPU in a profile (README,
     /// Benchmarks).
-    fn apply(&self, loader: ConfigLoader) -> ConfigLoader {
-        loader
+    fn apply(&self, config: sdk_config::Builder) -> sdk_config::Builder {
+        config
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(self.connect)
@@ -81,29 +87,52 @@ impl Patience {
     }
 }
 
-/// The SDK configuration a Lambda function gets: region and credentials
-/// from the environment (which also honours `AWS_ENDPOINT_URL`).
+/// The SDK configuration a Lambda function gets: region, credentials and,
+/// when set, `AWS_ENDPOINT_URL` from the environment. Lambda always puts a
+/// function's credentials there; aws-config's full default chain would also
+/// link its STS, SSO and instance-metadata clients, a tenth of the package.
 pub async fn config_from_env(patience: Patience) -> SdkConfig {
-    patience
-        .apply(aws_config::defaults(BehaviorVersion::latest()))
-        .load()
-        .await
+    let region = EnvironmentVariableRegionProvider::new().region().await;
+    let mut config =
+        configure(patience)
+            .region(region)
+            .credentials_provider(SharedCredentialsProvider::new(
+                EnvironmentVariableCredentialsProvider::new(),
+            ));
+    config.set_endpoint_url(std::env::var("AWS_ENDPOINT_URL").ok());
+    config.build()
 }
 
 /// The configuration for a local emulator at `endpoint`, with dummy
 /// credentials so that nothing probes for real ones.
 pub async fn config_for_endpoint(endpoint: &str, patience: Patience) -> SdkConfig {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
+    configure(patience)
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "local",
             "local",
             None,
             None,
             "local-stack",
-        ));
-    patience.apply(loader).load().await
+        )))
+        .endpoint_url(endpoint)
+        .build()
+}
+
+/// What every configuration shares: the caller's limits and the SDK's HTTPS
+/// client on rustls and ring. The SDK's default client uses aws-lc, which
+/// is most of a function's package and brings nothing these calls need.
+fn configure(patience: Patience) -> sdk_config::Builder {
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    patience.apply(
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .http_client(https),
+    )
 }
 
 /// One AWS call as the SDK names it: service and operation.
