@@ -16,8 +16,8 @@ pub struct Clients {
 
 impl Clients {
     /// Clients for the emulator at `endpoint`, waiting as `patience` says.
-    pub async fn for_endpoint(endpoint: &str, patience: Patience) -> Self {
-        Self::from_config(config_for_endpoint(endpoint, patience).await)
+    pub fn for_endpoint(endpoint: &str, patience: Patience) -> Self {
+        Self::from_config(config_for_endpoint(endpoint, patience))
     }
 
     pub fn from_config(config: SdkConfig) -> Self {

@@ -79,9 +79,9 @@ pub struct LocalStack {
 
 impl LocalStack {
     pub async fn start(endpoint: &str, options: StackOptions) -> anyhow::Result<Self> {
-        let clients = Clients::for_endpoint(endpoint, Patience::DASHBOARD).await;
+        let clients = Clients::for_endpoint(endpoint, Patience::DASHBOARD);
         let calls = CallLogs::default();
-        let pipeline = config_for_endpoint(endpoint, Patience::PIPELINE).await;
+        let pipeline = config_for_endpoint(endpoint, Patience::PIPELINE);
         let resources = provision(&clients, ResourceNames::with_prefix(&options.prefix)).await?;
         if let Some(email) = &options.notification_email {
             clients
@@ -114,7 +114,7 @@ impl LocalStack {
         let api_url = format!("http://{}", listener.local_addr()?);
         let dashboard = Dashboard::new(
             &Aws::recording(
-                config_for_endpoint(endpoint, Patience::DASHBOARD).await,
+                config_for_endpoint(endpoint, Patience::DASHBOARD),
                 calls.dashboard.clone(),
             ),
             DashboardResources {
@@ -132,7 +132,7 @@ impl LocalStack {
             .map_err(|error| anyhow::anyhow!("ADMIN_PASSWORD {error}"))?;
         dashboard.auth.ensure_admin(&admin, &password).await?;
         let order_api = Aws::recording(
-            config_for_endpoint(endpoint, Patience::ORDER_API).await,
+            config_for_endpoint(endpoint, Patience::ORDER_API),
             calls.order_api.clone(),
         );
         let router = api::router(

@@ -18,6 +18,7 @@ pub fn init() {
 fn subscriber(directives: Option<&str>, on_lambda: bool) -> Box<dyn Subscriber + Send + Sync> {
     // The builder's own ceiling (info) would cap RUST_LOG: only `filter` decides.
     let builder = tracing_subscriber::fmt().with_max_level(LevelFilter::TRACE);
+    let filter = filter(directives);
     if on_lambda {
         Box::new(
             builder
@@ -25,16 +26,10 @@ fn subscriber(directives: Option<&str>, on_lambda: bool) -> Box<dyn Subscriber +
                 .without_time()
                 .with_current_span(false)
                 .finish()
-                .with(filter(directives)),
+                .with(filter),
         )
     } else {
-        Box::new(
-            builder
-                .with_target(false)
-                .compact()
-                .finish()
-                .with(filter(directives)),
-        )
+        Box::new(builder.with_target(false).compact().finish().with(filter))
     }
 }
 

@@ -392,7 +392,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let moto = Moto::start()?;
     let endpoint = moto.endpoint().to_owned();
-    let clients = Clients::for_endpoint(&endpoint, Patience::DASHBOARD).await;
+    let clients = Clients::for_endpoint(&endpoint, Patience::DASHBOARD);
     println!(
         "{} and {} events of {} orders; CPU per order is (CPU(large) - CPU(small)) / {} orders\n",
         options.small,

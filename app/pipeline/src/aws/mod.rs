@@ -105,7 +105,7 @@ pub async fn config_from_env(patience: Patience) -> SdkConfig {
 
 /// The configuration for a local emulator at `endpoint`, with dummy
 /// credentials so that nothing probes for real ones.
-pub async fn config_for_endpoint(endpoint: &str, patience: Patience) -> SdkConfig {
+pub fn config_for_endpoint(endpoint: &str, patience: Patience) -> SdkConfig {
     configure(patience)
         .region(Region::new("us-east-1"))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
