@@ -15,8 +15,16 @@ use anyhow::{Context, bail};
 /// The pinned moto release: bump here and every checkout reinstalls.
 pub const MOTO_VERSION: &str = "5.2.5";
 
-/// Runs moto's server (as `moto.server.main` does) and exits when standard
-/// input closes. DynamoDB applies the operations on one item one at a time,
+/// The pinned WSGI server moto's app runs in. moto's own server
+/// (werkzeug's development server) closes the connection after every
+/// answer; waitress keeps it open like AWS's endpoints do, so the local
+/// stack, the tests and the benchmark pay a TCP connection per client, not
+/// one per call.
+pub const WAITRESS_VERSION: &str = "3.0.2";
+
+/// Serves moto's app (the one `moto.server.main` builds) with waitress and
+/// exits when standard input closes. Threads are plenty because a long-polling
+/// `ReceiveMessage` holds one while it waits. DynamoDB applies the operations on one item one at a time,
 /// which conditional writes and `ADD` counters rely on; moto runs requests
 /// in parallel threads without that guarantee, so DynamoDB requests are
 /// serialised here.
@@ -26,8 +34,8 @@ def watch_parent():
     sys.stdin.read()
     os._exit(0)
 threading.Thread(target=watch_parent, daemon=True).start()
-from werkzeug.serving import run_simple
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from waitress import serve
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 host, port = sys.argv[1], int(sys.argv[2])
 os.environ.setdefault("MOTO_PORT", str(port))
 app = DomainDispatcherApplication(create_backend_app)
@@ -37,7 +45,7 @@ def serialise_dynamodb(environ, start_response):
         with dynamodb:
             return list(app(environ, start_response))
     return app(environ, start_response)
-run_simple(host, port, serialise_dynamodb, threaded=True, request_handler=MotoRequestHandler)
+serve(serialise_dynamodb, host=host, port=port, threads=64, connection_limit=1000, _quiet=True)
 "#;
 
 pub struct Moto {
@@ -129,14 +137,14 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// `<workspace>/.venv/moto-<version>`; git ignores `.venv`.
+/// `<workspace>/.venv/moto-<version>-waitress-<version>`; git ignores `.venv`.
 fn venv_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .nth(2)
         .expect("this crate lives at app/local in the workspace")
         .join(".venv")
-        .join(format!("moto-{MOTO_VERSION}"))
+        .join(format!("moto-{MOTO_VERSION}-waitress-{WAITRESS_VERSION}"))
 }
 
 /// The virtualenv's Python, after installing moto into it if it is not there.
@@ -150,12 +158,11 @@ pub fn ensure_installed() -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(parent)?;
     // Build aside and rename into place, so a concurrent or interrupted
     // install never leaves a half-made virtualenv where we look for one.
-    let staging = parent.join(format!(
-        "moto-{MOTO_VERSION}.installing-{}",
-        std::process::id()
-    ));
+    let mut staging = venv.clone().into_os_string();
+    staging.push(format!(".installing-{}", std::process::id()));
+    let staging = PathBuf::from(staging);
     eprintln!(
-        "Installing moto {MOTO_VERSION} into {} (first run only)…",
+        "Installing moto {MOTO_VERSION} and waitress {WAITRESS_VERSION} into {} (first run only)…",
         venv.display()
     );
     let base_python = std::env::var("MOTO_PYTHON").unwrap_or_else(|_| "python3".to_owned());
@@ -175,8 +182,9 @@ pub fn ensure_installed() -> anyhow::Result<PathBuf> {
             "--quiet",
             "--disable-pip-version-check",
             &format!("moto[server]=={MOTO_VERSION}"),
+            &format!("waitress=={WAITRESS_VERSION}"),
         ]),
-        "installing moto from PyPI (needs network access to PyPI)",
+        "installing moto and waitress from PyPI (needs network access to PyPI)",
     )?;
     match std::fs::rename(&staging, &venv) {
         Ok(()) => {}
