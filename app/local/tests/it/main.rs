@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod browser;
 mod contract;
+mod emulator;
 mod faults;
 mod flow;
 mod fuzz;
