@@ -17,17 +17,18 @@ pub const MOTO_VERSION: &str = "5.2.5";
 
 /// The pinned WSGI server moto's app runs in. moto's own server
 /// (werkzeug's development server) closes the connection after every
-/// answer; waitress keeps it open like AWS's endpoints do, so the local
-/// stack, the tests and the benchmark pay a TCP connection per client, not
-/// one per call.
+/// answer; waitress keeps it open as AWS's endpoints do, so the local stack,
+/// the tests and the benchmark reuse connections as the functions do on AWS.
 pub const WAITRESS_VERSION: &str = "3.0.2";
 
 /// Serves moto's app (the one `moto.server.main` builds) with waitress and
-/// exits when standard input closes. Threads are plenty because a long-polling
-/// `ReceiveMessage` holds one while it waits. DynamoDB applies the operations on one item one at a time,
-/// which conditional writes and `ADD` counters rely on; moto runs requests
-/// in parallel threads without that guarantee, so DynamoDB requests are
-/// serialised here.
+/// exits when standard input closes.
+///
+/// DynamoDB applies the operations on one item one at a time, which
+/// conditional writes and `ADD` counters rely on; moto runs requests in
+/// parallel threads without that guarantee, so DynamoDB requests are
+/// serialised here. Threads are plenty because a DynamoDB request waiting
+/// for its turn, or a long-polling `ReceiveMessage`, holds one.
 const LAUNCHER: &str = r#"
 import os, sys, threading
 def watch_parent():
