@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
-use super::widgets::{Csrf, Empty, Heading, Problem, When};
+use super::widgets::{Csrf, Empty, Heading, Problem, TextBox, When};
 use crate::auth::Operator;
 use crate::dead_letters::{DeadLetter, Draft, Tries, Verdict};
 use crate::outcome::ActionError;
@@ -130,8 +130,7 @@ fn letter_view(
                 <input type="hidden" name="message_id" value=letter.message_id.clone()/>
                 <input type="hidden" name="return_to" value=format!("/dead-letters/{}", letter.message_id)/>
                 <label for="body">"Body (JSON)"</label>
-                <textarea id="body" name="body" rows="22" spellcheck="false"
-                    aria-invalid=has_problems.then_some("true") aria-describedby=has_problems.then_some("body-problems")>{body}</textarea>
+                <TextBox id="body" name="body" rows=22 text=body problem=has_problems.then_some("body-problems")/>
                 <div class="actions">
                     <button type="submit" name="check" value="true" class="quiet">"Check"</button>
                     <button type="submit">"Send the corrected order"</button>

@@ -10,11 +10,13 @@ use crate::outcome::ActionError;
 use crate::ui::flash;
 use crate::ui::format;
 
-/// The page's `<title>` and heading.
+/// The page's `<title>` and heading. leptos_meta writes the title's text
+/// as it is, so it is escaped here, the one place a page sets it.
 #[component]
 pub fn Heading(title: String, #[prop(optional)] subtitle: Option<String>) -> impl IntoView {
+    let escaped = html_escape::encode_text(&format!("{title} · Orders")).into_owned();
     view! {
-        <Title text=format!("{title} · Orders")/>
+        <Title text=escaped/>
         <div class="heading">
             <h1>{title}</h1>
             {subtitle.map(|text| view! { <p class="muted">{text}</p> })}
@@ -45,6 +47,29 @@ pub fn Problem(error: ActionError) -> impl IntoView {
             <p>{error.to_string()}</p>
             <p class="small">{advice}</p>
         </div>
+    }
+}
+
+/// A multi-line box for editing text a client sent (a dead letter's body).
+/// Leptos writes a `<textarea>`'s children unescaped, as it does a
+/// script's, so `</textarea>` in the text would end the box and the rest
+/// would become markup: the text is escaped here, once, for every such box.
+#[component]
+pub fn TextBox(
+    id: &'static str,
+    name: &'static str,
+    rows: u16,
+    text: String,
+    /// The id of what describes a problem with the text, if there is one.
+    problem: Option<&'static str>,
+) -> impl IntoView {
+    // The HTML parser drops a newline right after `<textarea>`: keep the text's own.
+    let leading = if text.starts_with('\n') { "\n" } else { "" };
+    let escaped = format!("{leading}{}", html_escape::encode_text(&text));
+    view! {
+        <textarea id=id name=name rows=rows spellcheck="false"
+            aria-invalid=problem.map(|_| "true") aria-describedby=problem
+            inner_html=escaped></textarea>
     }
 }
 
