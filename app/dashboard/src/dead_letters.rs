@@ -122,7 +122,8 @@ pub enum Selection {
 }
 
 /// A redrive in progress: what it takes, since when, and what it did so far.
-/// It travels in the page's form, so any Lambda instance can go on with it.
+/// Between rounds it is kept in the table for the operator who started it
+/// (`Drafts`), so any Lambda instance can go on with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redrive {
     /// Milliseconds since the epoch: only messages that were in the DLQ before.
@@ -728,17 +729,36 @@ pub struct Draft {
     pub saved_at: String,
 }
 
+/// One operator's item of work in progress, as the table keeps it.
 #[derive(Serialize, Deserialize)]
-struct DraftItem {
+struct WorkItem<T> {
     pk: String,
     sk: String,
     #[serde(rename = "expiresAt")]
     expires_at: i64,
     #[serde(flatten)]
-    draft: Draft,
+    work: T,
 }
 
-/// Drafts live a day (`pk = DRAFT#<email>`, `sk = <message id>`).
+/// The sort key of a redrive under way (drafts are keyed by message id).
+fn redrive_key(id: &str) -> String {
+    format!("redrive#{id}")
+}
+
+/// A redrive task's id as the page's link carries it: what
+/// [`crate::auth::random_token`] makes, nothing else.
+pub fn is_task_id(id: &str) -> bool {
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// An operator's work in progress, for a day (`pk = DRAFT#<email>`): edits
+/// of dead letters not yet sent (`sk = <message id>`), and redrives that
+/// have more rounds to go (`sk = redrive#<task id>`), so that a redrive is
+/// continued only from what the server itself kept for that operator, never
+/// from what a link says.
 #[derive(Clone, Debug)]
 pub struct Drafts {
     client: aws_sdk_dynamodb::Client,
@@ -753,59 +773,114 @@ impl Drafts {
         }
     }
 
-    pub async fn save(&self, owner: &str, message_id: &str, body: &str) -> Result<(), AwsError> {
-        let key = pipeline::table::Key::draft(owner, message_id);
-        let now = Utc::now();
-        let item = DraftItem {
+    async fn put<T: Serialize>(
+        &self,
+        owner: &str,
+        sort: &str,
+        work: T,
+        what: &str,
+    ) -> Result<(), AwsError> {
+        let key = pipeline::table::Key::draft(owner, sort);
+        let item = WorkItem {
             pk: key.pk,
             sk: key.sk,
-            expires_at: now.timestamp() + 86_400,
-            draft: Draft {
-                message_id: message_id.to_owned(),
-                body: body.to_owned(),
-                saved_at: domain::order::timestamp(now),
-            },
+            expires_at: Utc::now().timestamp() + 86_400,
+            work,
         };
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(
-                serde_dynamo::to_item(item).expect("a draft serializes"),
+                serde_dynamo::to_item(item).expect("work in progress serializes"),
             ))
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk("keeping the edited body", error))?;
+            .map_err(|error| AwsError::from_sdk(format!("keeping {what}"), error))?;
         Ok(())
     }
 
-    pub async fn get(&self, owner: &str, message_id: &str) -> Result<Option<Draft>, AwsError> {
+    async fn fetch<T: serde::de::DeserializeOwned>(
+        &self,
+        owner: &str,
+        sort: &str,
+        what: &str,
+    ) -> Result<Option<T>, AwsError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(
-                pipeline::table::Key::draft(owner, message_id).to_attributes(),
+                pipeline::table::Key::draft(owner, sort).to_attributes(),
             ))
+            .consistent_read(true)
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk("reading the edited body", error))?;
+            .map_err(|error| AwsError::from_sdk(format!("reading {what}"), error))?;
         output
             .item
-            .map(|item| serde_dynamo::from_item::<_, DraftItem>(item).map(|item| item.draft))
+            .map(|item| serde_dynamo::from_item::<_, WorkItem<T>>(item).map(|item| item.work))
             .transpose()
-            .map_err(|error| AwsError::corrupt("reading the edited body", error))
+            .map_err(|error| AwsError::corrupt(format!("reading {what}"), error))
     }
 
-    pub async fn delete(&self, owner: &str, message_id: &str) -> Result<(), AwsError> {
+    async fn remove(&self, owner: &str, sort: &str, what: &str) -> Result<(), AwsError> {
         self.client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(
-                pipeline::table::Key::draft(owner, message_id).to_attributes(),
+                pipeline::table::Key::draft(owner, sort).to_attributes(),
             ))
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk("dropping the edited body", error))?;
+            .map_err(|error| AwsError::from_sdk(format!("dropping {what}"), error))?;
         Ok(())
+    }
+
+    pub async fn save(&self, owner: &str, message_id: &str, body: &str) -> Result<(), AwsError> {
+        let draft = Draft {
+            message_id: message_id.to_owned(),
+            body: body.to_owned(),
+            saved_at: domain::order::timestamp(Utc::now()),
+        };
+        self.put(owner, message_id, draft, "the edited body").await
+    }
+
+    pub async fn get(&self, owner: &str, message_id: &str) -> Result<Option<Draft>, AwsError> {
+        self.fetch(owner, message_id, "the edited body").await
+    }
+
+    pub async fn delete(&self, owner: &str, message_id: &str) -> Result<(), AwsError> {
+        self.remove(owner, message_id, "the edited body").await
+    }
+
+    /// Keeps a redrive that has more to do; returns its new task id.
+    pub async fn start_redrive(&self, owner: &str, task: &Redrive) -> Result<String, AwsError> {
+        let id = crate::auth::random_token();
+        self.keep_redrive(owner, &id, task).await?;
+        Ok(id)
+    }
+
+    pub async fn keep_redrive(
+        &self,
+        owner: &str,
+        id: &str,
+        task: &Redrive,
+    ) -> Result<(), AwsError> {
+        self.put(owner, &redrive_key(id), task, "the redrive's progress")
+            .await
+    }
+
+    /// The owner's redrive under way with this id, if there is one.
+    pub async fn redrive(&self, owner: &str, id: &str) -> Result<Option<Redrive>, AwsError> {
+        if !is_task_id(id) {
+            return Ok(None);
+        }
+        self.fetch(owner, &redrive_key(id), "the redrive's progress")
+            .await
+    }
+
+    pub async fn end_redrive(&self, owner: &str, id: &str) -> Result<(), AwsError> {
+        self.remove(owner, &redrive_key(id), "the redrive's progress")
+            .await
     }
 }

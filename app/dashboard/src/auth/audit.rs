@@ -1,12 +1,18 @@
 //! The activity log: sign-ins and every operator and admin action, with who,
 //! what, on what, when, the outcome and what the server actually did (counts,
 //! the message ids found). One partition a UTC day (`pk = AUDIT#<day>`);
-//! entries expire after a year.
+//! entries expire after a year. Refused sign-in attempts are not entries of
+//! their own: each is counted in its window's summary (one item a
+//! [`REFUSAL_WINDOW_SECS`], updated atomically), so a flood of them is one
+//! line and cannot push real actions out of view.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Days, Utc};
 use domain::order::timestamp;
 use pipeline::aws::AwsError;
-use pipeline::table::{self, Key, SORT_KEY};
+use pipeline::table::{self, EXPIRES_AT, Key, SORT_KEY};
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::{ActionError, Audited};
@@ -32,6 +38,160 @@ pub struct Entry {
 impl Entry {
     pub fn ok(&self) -> bool {
         self.outcome == "ok"
+    }
+}
+
+/// How long one summary of refused sign-ins counts for.
+pub const REFUSAL_WINDOW_SECS: i64 = 15 * 60;
+
+/// The actions that are about signing in, for the activity page's filter.
+pub const SIGN_IN_ACTIONS: [&str; 5] = [
+    "sign in",
+    "sign out",
+    REFUSALS_ACTION,
+    // Entries written before refusals were summarised.
+    "sign-in failed",
+    "sign-in locked",
+];
+
+const REFUSALS_ACTION: &str = "sign-in refusals";
+const REFUSALS_KIND: &str = "signInRefusals";
+
+/// Why a sign-in attempt was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    WrongCredentials,
+    /// Too many attempts from one address for one account.
+    Locked,
+    /// The account was being paced.
+    Paced,
+    /// The address was over its budget for all accounts.
+    OverBudget,
+}
+
+impl Refusal {
+    const ALL: [Refusal; 4] = [
+        Refusal::WrongCredentials,
+        Refusal::Locked,
+        Refusal::Paced,
+        Refusal::OverBudget,
+    ];
+
+    /// The summary's counter of this kind of refusal.
+    fn counter(self) -> &'static str {
+        match self {
+            Refusal::WrongCredentials => "wrongCredentials",
+            Refusal::Locked => "locked",
+            Refusal::Paced => "paced",
+            Refusal::OverBudget => "overBudget",
+        }
+    }
+
+    fn described(self) -> &'static str {
+        match self {
+            Refusal::WrongCredentials => "wrong email or password",
+            Refusal::Locked => "locked out (too many from one address for one account)",
+            Refusal::Paced => "slowed (the account was being paced)",
+            Refusal::OverBudget => "refused unchecked (the address was over its budget)",
+        }
+    }
+}
+
+/// Which entries the activity page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Show {
+    #[default]
+    All,
+    /// What operators and admins changed: everything but signing in.
+    Changes,
+    SignIns,
+}
+
+impl Show {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "" | "all" => Some(Show::All),
+            "changes" => Some(Show::Changes),
+            "sign-ins" => Some(Show::SignIns),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Show::All => "all",
+            Show::Changes => "changes",
+            Show::SignIns => "sign-ins",
+        }
+    }
+}
+
+/// A window's summary of refused sign-ins, as the table keeps it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefusalSummary {
+    at: String,
+    #[serde(default)]
+    last_at: String,
+    #[serde(default)]
+    wrong_credentials: u64,
+    #[serde(default)]
+    locked: u64,
+    #[serde(default)]
+    paced: u64,
+    #[serde(default)]
+    over_budget: u64,
+    #[serde(default)]
+    accounts: Vec<String>,
+    #[serde(default)]
+    addresses: Vec<String>,
+}
+
+/// Up to `most` of `names`, and how many more there are.
+fn some_of(names: &[String], most: usize) -> String {
+    let mut shown = names[..names.len().min(most)].join(", ");
+    if names.len() > most {
+        shown.push_str(&format!(" and {} more", names.len() - most));
+    }
+    shown
+}
+
+impl RefusalSummary {
+    fn count(&self, refusal: Refusal) -> u64 {
+        match refusal {
+            Refusal::WrongCredentials => self.wrong_credentials,
+            Refusal::Locked => self.locked,
+            Refusal::Paced => self.paced,
+            Refusal::OverBudget => self.over_budget,
+        }
+    }
+
+    fn into_entry(mut self) -> Entry {
+        self.accounts.sort();
+        self.addresses.sort();
+        let total: u64 = Refusal::ALL
+            .iter()
+            .map(|refusal| self.count(*refusal))
+            .sum();
+        let mut details: Vec<String> = Refusal::ALL
+            .iter()
+            .filter(|refusal| self.count(**refusal) > 0)
+            .map(|refusal| format!("{}: {}", refusal.described(), self.count(*refusal)))
+            .collect();
+        details.push(format!("last refused: {}", self.last_at));
+        details.push(format!("from: {}", some_of(&self.addresses, 20)));
+        details.push(format!("accounts: {}", some_of(&self.accounts, 20)));
+        Entry {
+            at: self.at,
+            actor: match self.addresses.as_slice() {
+                [one] => one.clone(),
+                many => format!("{} addresses", many.len()),
+            },
+            action: REFUSALS_ACTION.to_owned(),
+            target: some_of(&self.accounts, 3),
+            outcome: format!("{total} refused in {} minutes", REFUSAL_WINDOW_SECS / 60),
+            details,
+        }
     }
 }
 
@@ -129,13 +289,66 @@ impl AuditLog {
         Ok(())
     }
 
-    /// Up to `limit` entries of the last `days` days, newest first. An entry
-    /// that cannot be read is shown as such rather than skipped.
+    /// Counts a refused sign-in attempt in the summary of its window.
+    pub async fn count_refusal(
+        &self,
+        refusal: Refusal,
+        account: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), AwsError> {
+        let seconds = at.timestamp();
+        let window = DateTime::from_timestamp(seconds - seconds.rem_euclid(REFUSAL_WINDOW_SECS), 0)
+            .unwrap_or(at);
+        let key = Key::audit(
+            &window.format("%Y-%m-%d").to_string(),
+            format!("{}#{REFUSALS_KIND}", timestamp(window)),
+        );
+        let set = |value: &str| AttributeValue::Ss(vec![value.to_owned()]);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_attributes()))
+            .update_expression(
+                "SET #at = if_not_exists(#at, :window), #last = :now, #action = :action, #kind = :kind, #expires = :expires \
+                 ADD #counter :one, #accounts :account, #addresses :address",
+            )
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_names("#last", "lastAt")
+            .expression_attribute_names("#action", "action")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_names("#counter", refusal.counter())
+            .expression_attribute_names("#accounts", "accounts")
+            .expression_attribute_names("#addresses", "addresses")
+            .expression_attribute_values(":window", AttributeValue::S(timestamp(window)))
+            .expression_attribute_values(":now", AttributeValue::S(timestamp(at)))
+            .expression_attribute_values(":action", AttributeValue::S(REFUSALS_ACTION.to_owned()))
+            .expression_attribute_values(":kind", AttributeValue::S(REFUSALS_KIND.to_owned()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N((seconds + RETENTION_DAYS * 86_400).to_string()),
+            )
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .expression_attribute_values(":account", set(account))
+            .expression_attribute_values(":address", set(address))
+            .send()
+            .await
+            .map_err(|error| {
+                AwsError::from_sdk("counting a refused sign-in in the activity log", error)
+            })?;
+        Ok(())
+    }
+
+    /// Up to `limit` entries of the last `days` days that `show` keeps,
+    /// newest first. An entry that cannot be read is shown as such rather
+    /// than skipped.
     pub async fn recent(
         &self,
         now: DateTime<Utc>,
         days: u64,
         limit: usize,
+        show: Show,
     ) -> Result<Vec<Entry>, AwsError> {
         let mut entries = Vec::new();
         for back in 0..days {
@@ -143,36 +356,67 @@ impl AuditLog {
                 break;
             };
             let partition = table::audit_partition(&day.format("%Y-%m-%d").to_string());
-            let output = table::query_partition(&self.client, &self.table, partition)
-                .scan_index_forward(false)
-                .limit(i32::try_from(limit - entries.len()).unwrap_or(i32::MAX))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk("reading the activity log", error))?;
-            for item in output.items.unwrap_or_default() {
-                entries.push(
-                    match serde_dynamo::from_item::<_, EntryItem>(item.clone()) {
-                        Ok(item) => item.entry,
-                        Err(error) => Entry {
-                            at: item
-                                .get(SORT_KEY)
-                                .and_then(|sk| sk.as_s().ok())
-                                .map(|sk| sk.split('#').next().unwrap_or_default().to_owned())
-                                .unwrap_or_default(),
-                            actor: String::new(),
-                            action: "(unreadable entry)".to_owned(),
-                            target: String::new(),
-                            outcome: format!("this entry cannot be read: {error}"),
-                            details: Vec::new(),
-                        },
-                    },
-                );
+            let mut query = table::query_partition(&self.client, &self.table, partition)
+                .scan_index_forward(false);
+            if show != Show::All {
+                let names: Vec<String> = (0..SIGN_IN_ACTIONS.len())
+                    .map(|n| format!(":signIn{n}"))
+                    .collect();
+                let listed = format!("#action IN ({})", names.join(", "));
+                query = query
+                    .filter_expression(if show == Show::SignIns {
+                        listed
+                    } else {
+                        format!("NOT ({listed})")
+                    })
+                    .expression_attribute_names("#action", "action");
+                for (name, action) in names.iter().zip(SIGN_IN_ACTIONS) {
+                    query = query
+                        .expression_attribute_values(name, AttributeValue::S(action.to_owned()));
+                }
+            }
+            let mut items = query.into_paginator().items().send();
+            while entries.len() < limit {
+                let Some(item) = items.next().await else {
+                    break;
+                };
+                let item =
+                    item.map_err(|error| AwsError::from_sdk("reading the activity log", error))?;
+                entries.push(entry_of(item));
             }
             if entries.len() >= limit {
                 break;
             }
         }
         Ok(entries)
+    }
+}
+
+/// An entry as the page shows it, from a record or a window's summary.
+fn entry_of(item: HashMap<String, AttributeValue>) -> Entry {
+    let summary = item
+        .get("kind")
+        .and_then(|kind| kind.as_s().ok())
+        .is_some_and(|kind| kind == REFUSALS_KIND);
+    let read = if summary {
+        serde_dynamo::from_item::<_, RefusalSummary>(item.clone()).map(RefusalSummary::into_entry)
+    } else {
+        serde_dynamo::from_item::<_, EntryItem>(item.clone()).map(|item| item.entry)
+    };
+    match read {
+        Ok(entry) => entry,
+        Err(error) => Entry {
+            at: item
+                .get(SORT_KEY)
+                .and_then(|sk| sk.as_s().ok())
+                .map(|sk| sk.split('#').next().unwrap_or_default().to_owned())
+                .unwrap_or_default(),
+            actor: String::new(),
+            action: "(unreadable entry)".to_owned(),
+            target: String::new(),
+            outcome: format!("this entry cannot be read: {error}"),
+            details: Vec::new(),
+        },
     }
 }
 

@@ -16,11 +16,11 @@ use chrono::Utc;
 use domain::Email;
 use pipeline::aws::AwsError;
 
-use audit::{AuditLog, Record};
+use audit::{AuditLog, Record, Refusal};
 use password::Password;
 pub use role::{Access, Admin, Level, Operator, Public, Role, Viewer};
 use session::Session;
-use throttle::{Admission, Throttle};
+use throttle::{Admission, Known, Throttle};
 use users::{User, UserStore};
 
 /// The first admin's address locally: `cargo run` creates this account. On
@@ -51,6 +51,21 @@ impl fmt::Display for ClientAddress {
     }
 }
 
+/// The account that signed in from the requesting browser before, as its
+/// sealed device cookie says (`web::cookies`); `None` for a stranger.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignedInBefore(pub Option<String>);
+
+impl SignedInBefore {
+    /// Whether this browser is known for `account`.
+    pub fn known(&self, account: &str) -> Known {
+        match &self.0 {
+            Some(known) if known.eq_ignore_ascii_case(account.trim()) => Known::Device,
+            _ => Known::Stranger,
+        }
+    }
+}
+
 /// What came of a sign-in attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignIn {
@@ -61,10 +76,10 @@ pub enum SignIn {
     Locked {
         minutes: i64,
     },
-    /// The account is being paced after many attempts: try again shortly.
-    Paused {
-        seconds: i64,
-    },
+    /// The account is being paced after many attempts: try again later.
+    Paused,
+    /// This address made too many attempts, over all accounts.
+    OverBudget,
     Disabled,
 }
 
@@ -91,32 +106,43 @@ impl Auth {
         }
     }
 
-    /// Checks a password, throttled per account and client address (see
-    /// `throttle`), and records the outcome in the activity log.
+    /// Checks a password, throttled per client address and account (see
+    /// `throttle`), and records the outcome in the activity log: a sign-in
+    /// as an entry of its own, refused attempts as counts in the summary of
+    /// their window, so that a flood of them cannot push actions out of view.
     pub async fn sign_in(
         &self,
         email: &str,
         password: &str,
         from: ClientAddress,
+        known: &SignedInBefore,
         now: i64,
     ) -> Result<SignIn, AwsError> {
         let account = email.trim().to_lowercase();
-        let attempt = |action: &'static str| {
-            Record::new(format!("{account} from {from}"), action, account.clone())
-        };
-        match self.throttle.admit(&account, &from, now).await? {
+        let refused = |refusal: Refusal| self.count_refusal(refusal, &account, from);
+        match self
+            .throttle
+            .admit(&account, &from, known.known(&account), now)
+            .await?
+        {
             Admission::Check => {}
             Admission::Locked { until, locked_now } => {
                 if locked_now {
                     lockout_metric(&account);
-                    self.log(attempt("sign-in locked").detail("until", until))
-                        .await;
                 }
+                refused(Refusal::Locked).await;
                 return Ok(SignIn::Locked {
                     minutes: ((until - now) + 59).max(60) / 60,
                 });
             }
-            Admission::Paused { seconds } => return Ok(SignIn::Paused { seconds }),
+            Admission::Paused => {
+                refused(Refusal::Paced).await;
+                return Ok(SignIn::Paused);
+            }
+            Admission::OverBudget => {
+                refused(Refusal::OverBudget).await;
+                return Ok(SignIn::OverBudget);
+            }
         }
         let user = self.users.get(&account).await?;
         let matches = match &user {
@@ -126,21 +152,29 @@ impl Auth {
                 false
             }
         };
-        let outcome = match user {
-            Some(user) if matches && user.disabled => SignIn::Disabled,
+        let attempt = |action: &'static str| {
+            Record::new(format!("{account} from {from}"), action, account.clone())
+        };
+        match user {
+            Some(user) if matches && user.disabled => {
+                self.log(attempt("sign in").failed("the account is disabled"))
+                    .await;
+                Ok(SignIn::Disabled)
+            }
             Some(user) if matches => {
                 self.throttle.succeeded(&account, &from).await?;
-                SignIn::Welcome(Session::start(&user.email, user.session_version, now))
+                self.log(attempt("sign in")).await;
+                Ok(SignIn::Welcome(Session::start(
+                    &user.email,
+                    user.session_version,
+                    now,
+                )))
             }
-            _ => SignIn::WrongCredentials,
-        };
-        let record = match &outcome {
-            SignIn::Welcome(_) => attempt("sign in"),
-            SignIn::Disabled => attempt("sign in").failed("the account is disabled"),
-            _ => attempt("sign-in failed").failed("wrong email or password"),
-        };
-        self.log(record).await;
-        Ok(outcome)
+            _ => {
+                refused(Refusal::WrongCredentials).await;
+                Ok(SignIn::WrongCredentials)
+            }
+        }
     }
 
     /// The user behind a session, if it holds, is current and the user enabled.
@@ -183,6 +217,17 @@ impl Auth {
     async fn log(&self, record: Record) {
         if let Err(error) = self.audit.record(record, Utc::now()).await {
             tracing::error!(%error, "a sign-in event could not be recorded in the activity log");
+        }
+    }
+
+    /// Counts a refused attempt in its window's summary, likewise not fatal.
+    async fn count_refusal(&self, refusal: Refusal, account: &str, from: ClientAddress) {
+        let counted = self
+            .audit
+            .count_refusal(refusal, account, &from.to_string(), Utc::now())
+            .await;
+        if let Err(error) = counted {
+            tracing::error!(%error, "a refused sign-in could not be counted in the activity log");
         }
     }
 }

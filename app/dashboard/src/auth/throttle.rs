@@ -5,14 +5,19 @@
 //! `UpdateItem … ADD`, deciding on the count it returns), so N requests in
 //! parallel never check more passwords than the policy allows:
 //!
+//! - **Per client address**, over all accounts: at most [`ADDRESS_BUDGET`]
+//!   attempts in a [`WINDOW_SECS`] window, counted first, so one address
+//!   cannot make the dashboard hash passwords without end.
 //! - **Per account and client address**: at most [`ATTEMPTS_PER_ADDRESS`]
-//!   attempts in a [`WINDOW_SECS`] window; then that address is locked out of
-//!   that account until the window ends. Someone elsewhere cannot lock the
-//!   owner out, and an attempt refused for pacing (below) is given back.
+//!   attempts in a window; then that address is locked out of that account
+//!   until the window ends. Someone elsewhere cannot lock the owner out.
 //! - **Per account**, from all addresses together: [`UNPACED_ATTEMPTS`] in a
 //!   window, then one attempt per pause, the pause doubling from
 //!   [`FIRST_PAUSE_SECS`] up to [`MAX_PAUSE_SECS`]: a botnet is slowed to a
-//!   trickle, and the owner is slowed, never locked.
+//!   trickle. Pacing cannot be timed against the owner: a refusal does not
+//!   say when the next turn opens, an attempt refused for pacing is given
+//!   back to its address, and a browser the account signed in from before
+//!   ([`Known::Device`]) is not paced at all, whoever else claims the turns.
 //!
 //! Counters live in the table (`pk = THROTTLE`), so every Lambda instance
 //! sees them, and expire by themselves through DynamoDB's TTL.
@@ -25,6 +30,7 @@ use pipeline::table::{EXPIRES_AT, Key};
 
 use super::ClientAddress;
 
+pub const ADDRESS_BUDGET: i64 = 20;
 pub const ATTEMPTS_PER_ADDRESS: i64 = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
 pub const UNPACED_ATTEMPTS: i64 = 5;
@@ -39,8 +45,18 @@ pub enum Admission {
     /// Too many attempts from this address for this account; `locked_now`
     /// is true for the one attempt that crossed the limit.
     Locked { until: i64, locked_now: bool },
-    /// The account is being paced; try again after `seconds`.
-    Paused { seconds: i64 },
+    /// The account is being paced; try again later (when is not said).
+    Paused,
+    /// This address tried too often, over all accounts, in this window.
+    OverBudget,
+}
+
+/// Whether the attempt comes from a browser the account signed in from
+/// before (it holds the sealed cookie a successful sign-in leaves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    Device,
+    Stranger,
 }
 
 /// How long the account's pause is after `attempts` attempts in its window.
@@ -57,6 +73,10 @@ pub struct Throttle {
 
 fn pair_subject(account: &str, address: &ClientAddress) -> String {
     format!("pair#{account}#{address}")
+}
+
+fn address_subject(address: &ClientAddress) -> String {
+    format!("address#{address}")
 }
 
 fn account_subject(account: &str) -> String {
@@ -81,14 +101,22 @@ impl Throttle {
         &self,
         account: &str,
         address: &ClientAddress,
+        known: Known,
         now: i64,
     ) -> Result<Admission, AwsError> {
+        let (from_address, _) = self.count(&address_subject(address), now).await?;
+        if from_address > ADDRESS_BUDGET {
+            return Ok(Admission::OverBudget);
+        }
         let (attempts, window_start) = self.count(&pair_subject(account, address), now).await?;
         if attempts > ATTEMPTS_PER_ADDRESS {
             return Ok(Admission::Locked {
                 until: window_start + WINDOW_SECS,
                 locked_now: attempts == ATTEMPTS_PER_ADDRESS + 1,
             });
+        }
+        if known == Known::Device {
+            return Ok(Admission::Check);
         }
         let (account_attempts, _) = self.count(&account_subject(account), now).await?;
         if account_attempts <= UNPACED_ATTEMPTS {
@@ -97,11 +125,12 @@ impl Throttle {
         let admission = self
             .claim_turn(account, now, pause_after(account_attempts))
             .await?;
-        if let Admission::Paused { .. } = admission {
+        if admission == Admission::Paused {
             // No password was checked: the address keeps its allowance, so
             // an owner who retries while a botnet paces the account is
             // slowed, never locked out of their own address.
             self.refund(&pair_subject(account, address)).await?;
+            self.refund(&address_subject(address)).await?;
         }
         Ok(admission)
     }
@@ -211,26 +240,11 @@ impl Throttle {
             .condition_expression("attribute_not_exists(nextTurn) OR nextTurn <= :now")
             .expression_attribute_values(":next", AttributeValue::N((now + pause).to_string()))
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .return_values_on_condition_check_failure(
-                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-            )
             .send()
             .await;
         match claimed {
             Ok(_) => Ok(Admission::Check),
-            Err(error) if is_condition_failure(&error) => {
-                let next_turn = error
-                    .as_service_error()
-                    .and_then(|service| match service {
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(failed) => failed.item.as_ref(),
-                        _ => None,
-                    })
-                    .and_then(|item| number(item, "nextTurn"))
-                    .unwrap_or(now + pause);
-                Ok(Admission::Paused {
-                    seconds: (next_turn - now).max(1),
-                })
-            }
+            Err(error) if is_condition_failure(&error) => Ok(Admission::Paused),
             Err(error) => Err(AwsError::from_sdk("pacing sign-in attempts", error)),
         }
     }

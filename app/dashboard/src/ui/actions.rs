@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::access::Action;
 use super::dashboard;
-use crate::auth::{Admin, ClientAddress, Operator, Public, SignIn, Viewer};
+use crate::auth::{Admin, ClientAddress, Operator, Public, SignIn, SignedInBefore, Viewer};
 use crate::dead_letters::{Redrive, Selection};
 use crate::outcome::{ActionError, Done, SessionChange};
 use crate::subscriptions::MinimumField;
@@ -31,13 +31,19 @@ pub async fn login(
     #[server(default)] next: String,
 ) -> Result<Done, ActionError> {
     Login::authorize()?;
-    let from = use_context::<axum::http::request::Parts>()
+    let parts = use_context::<axum::http::request::Parts>();
+    let from = parts
+        .as_ref()
         .and_then(|parts| parts.extensions.get::<ClientAddress>().copied())
+        .unwrap_or_default();
+    let before = parts
+        .as_ref()
+        .and_then(|parts| parts.extensions.get::<SignedInBefore>().cloned())
         .unwrap_or_default();
     let now = chrono::Utc::now().timestamp();
     match dashboard()
         .auth
-        .sign_in(&email, &password, from, now)
+        .sign_in(&email, &password, from, &before, now)
         .await?
     {
         SignIn::Welcome(session) => Ok(Done {
@@ -52,10 +58,12 @@ pub async fn login(
             "Too many attempts from here: signing in to this account from this address is locked for {} more.",
             plural(minutes as usize, "minute", "minutes")
         ))),
-        SignIn::Paused { seconds } => Err(ActionError::SignInFailed(format!(
-            "There were many attempts to sign in to this account: wait {}, then try again.",
-            plural(seconds as usize, "second", "seconds")
-        ))),
+        SignIn::Paused => Err(ActionError::SignInFailed(
+            "There have been many attempts to sign in to this account, so it is being slowed down: try again in a little while. From a browser you signed in with before, you are not slowed.".to_owned(),
+        )),
+        SignIn::OverBudget => Err(ActionError::SignInFailed(
+            "Too many sign-in attempts came from your network: try again later, or ask an admin.".to_owned(),
+        )),
         SignIn::Disabled => Err(ActionError::SignInFailed(
             "This account is disabled; ask an admin to enable it.".to_owned(),
         )),
@@ -83,8 +91,8 @@ impl Action for Logout {
     const PAGE: &'static str = "/";
 }
 
-/// What a redrive form carries: which dead letters, and, after the first
-/// round, the redrive it continues.
+/// What a redrive form carries: which dead letters, or the redrive under
+/// way that it continues (its task id, which names state the server kept).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct RedriveForm {
     /// `all`, `reason` or `ids`.
@@ -97,13 +105,6 @@ pub struct RedriveForm {
     /// Leave the ones ingest would refuse again.
     #[serde(default)]
     pub skip_failing: bool,
-    /// Set when continuing: the first round's start (ms since the epoch).
-    #[serde(default)]
-    pub started: Option<i64>,
-    #[serde(default)]
-    pub moved: u32,
-    #[serde(default)]
-    pub rounds: u32,
 }
 
 impl RedriveForm {
@@ -124,13 +125,11 @@ impl RedriveForm {
             }
         };
         Ok(Redrive {
-            started: self
-                .started
-                .unwrap_or_else(|| chrono::Utc::now().timestamp_millis()),
+            started: chrono::Utc::now().timestamp_millis(),
             selection,
             skip_failing: self.skip_failing,
-            moved: self.moved,
-            rounds: self.rounds,
+            moved: 0,
+            rounds: 0,
         })
     }
 }
@@ -138,36 +137,48 @@ impl RedriveForm {
 /// How long one redrive request may run before it reports progress.
 pub const REDRIVE_ROUND: Duration = Duration::from_secs(20);
 
+/// The page that continues a redrive under way.
+pub fn continue_path(task_id: &str) -> String {
+    format!("/dead-letters?redrive={task_id}")
+}
+
 #[server(prefix = "/api", endpoint = "dead-letters/redrive")]
 pub async fn redrive_dead_letters(
     #[server(default)] scope: String,
     #[server(default)] reason: String,
     #[server(default)] ids: Vec<String>,
     #[server(default)] skip_failing: bool,
-    #[server(default)] started: Option<i64>,
-    #[server(default)] moved: u32,
-    #[server(default)] rounds: u32,
+    // Set when continuing: the redrive under way, as the server kept it.
+    #[server(default)] task: String,
 ) -> Result<Done, ActionError> {
     let who = RedriveDeadLetters::authorize()?;
-    let form = RedriveForm {
-        scope,
-        reason,
-        ids,
-        skip_failing,
-        started,
-        moved,
-        rounds,
+    let owner = &who.user().email;
+    let drafts = &dashboard().drafts;
+    let (mut redrive, task_id) = if task.is_empty() {
+        let form = RedriveForm {
+            scope,
+            reason,
+            ids,
+            skip_failing,
+        };
+        (form.task()?, None)
+    } else {
+        let kept = drafts.redrive(owner, &task).await?.ok_or_else(|| {
+            ActionError::NotFound(
+                "That redrive is over (or was started by someone else); the dead letters below are what is left.".to_owned(),
+            )
+        })?;
+        (kept, Some(task))
     };
-    let mut task = form.task()?;
     let round = dashboard()
-        .redrive(who.user(), &task, REDRIVE_ROUND)
+        .redrive(who.user(), &redrive, REDRIVE_ROUND)
         .await?;
-    task.moved += round.value.moved_ids.len() as u32;
-    task.rounds += 1;
+    redrive.moved += round.value.moved_ids.len() as u32;
+    redrive.rounds += 1;
     let failing = round.value.failing_count();
     let mut message = format!(
         "Sent back to the order queue: {} in all.",
-        plural(task.moved as usize, "dead letter", "dead letters")
+        plural(redrive.moved as usize, "dead letter", "dead letters")
     );
     if failing > 0 {
         message.push_str(&format!(
@@ -188,6 +199,9 @@ pub async fn redrive_dead_letters(
         ));
     }
     if round.value.done {
+        if let Some(id) = &task_id {
+            drafts.end_redrive(owner, id).await?;
+        }
         message.push_str(&format!(
             " Done; {} left in the dead-letter queue.",
             round.value.remaining
@@ -195,35 +209,15 @@ pub async fn redrive_dead_letters(
         Ok(Done::message(message + round.note()).go_to("/dead-letters"))
     } else {
         message.push_str(" More to go: the redrive continues.");
-        let next = RedriveForm {
-            started: Some(task.started),
-            moved: task.moved,
-            rounds: task.rounds,
-            ..form
+        let id = match task_id {
+            Some(id) => {
+                drafts.keep_redrive(owner, &id, &redrive).await?;
+                id
+            }
+            None => drafts.start_redrive(owner, &redrive).await?,
         };
-        let query = serde_qs_lite(&next);
-        Ok(Done::message(message + round.note()).go_to(format!("/dead-letters?{query}")))
+        Ok(Done::message(message + round.note()).go_to(continue_path(&id)))
     }
-}
-
-/// The redrive's state as the page's continue form reads it back.
-fn serde_qs_lite(form: &RedriveForm) -> String {
-    let mut pairs: Vec<(String, String)> = vec![
-        ("continue".to_owned(), "1".to_owned()),
-        ("scope".to_owned(), form.scope.clone()),
-        ("reason".to_owned(), form.reason.clone()),
-        ("skip_failing".to_owned(), form.skip_failing.to_string()),
-        (
-            "started".to_owned(),
-            form.started.unwrap_or_default().to_string(),
-        ),
-        ("moved".to_owned(), form.moved.to_string()),
-        ("rounds".to_owned(), form.rounds.to_string()),
-    ];
-    for (index, id) in form.ids.iter().enumerate() {
-        pairs.push((format!("ids[{index}]"), id.clone()));
-    }
-    serde_urlencoded::to_string(pairs).expect("pairs of strings encode")
 }
 
 impl Action for RedriveDeadLetters {

@@ -1,6 +1,8 @@
-//! The dashboard's two cookies, both private (encrypted and authenticated
-//! with a key from configuration, through axum-extra's `PrivateCookieJar`):
-//! the session, and the one-time message an action leaves for the next page.
+//! The dashboard's cookies, all private (encrypted and authenticated with a
+//! key from configuration, through axum-extra's `PrivateCookieJar`): the
+//! session; the one-time message an action leaves for the next page; and
+//! the device, which a successful sign-in leaves so that the browser can
+//! prove later that its account signed in from it (sign-in pacing spares it).
 //! Deployed over HTTPS they carry the `__Host-` prefix and `Secure`.
 
 use axum::http::HeaderMap;
@@ -12,6 +14,15 @@ use crate::ui::flash::Flash;
 
 /// How long a flash message waits for the next page.
 const FLASH_SECS: i64 = 120;
+
+/// How long a browser counts as one its account signed in from.
+const DEVICE_SECS: i64 = 180 * 86_400;
+
+/// What the device cookie says: which account signed in from this browser.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Device {
+    account: String,
+}
 
 /// Reads and writes the dashboard's cookies.
 #[derive(Clone)]
@@ -61,6 +72,29 @@ impl Cookies {
 
     pub fn flash_name(&self) -> &'static str {
         if self.secure { "__Host-flash" } else { "flash" }
+    }
+
+    pub fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-device"
+        } else {
+            "device"
+        }
+    }
+
+    /// The account that signed in from this browser before, if it says so.
+    pub fn device(&self, jar: &PrivateCookieJar) -> Option<String> {
+        serde_json::from_str::<Device>(jar.get(self.device_name())?.value())
+            .ok()
+            .map(|device| device.account)
+    }
+
+    pub fn with_device(&self, jar: PrivateCookieJar, account: &str) -> PrivateCookieJar {
+        let device = Device {
+            account: account.to_owned(),
+        };
+        let value = serde_json::to_string(&device).expect("a device serializes");
+        jar.add(self.build(self.device_name(), value, DEVICE_SECS))
     }
 
     /// The cookies a request carries, decrypted on reading.

@@ -82,6 +82,9 @@ pub async fn run(
         .or_else(|| came_from(&parts.headers))
         .unwrap_or_else(|| endpoint.page.to_owned());
     let jar = cookies.jar(&parts.headers);
+    parts
+        .extensions
+        .insert(crate::auth::SignedInBefore(cookies.device(&jar)));
     // Leptos would redirect form posts to the Referer itself, and lose the outcome.
     parts.headers.remove(header::REFERER);
     parts.headers.insert(
@@ -112,7 +115,10 @@ pub async fn run(
         (Ok(done), true) => {
             let jar = match &done.session {
                 SessionChange::Keep => jar,
-                SessionChange::Start(session) => cookies.with_session(jar, session),
+                SessionChange::Start(session) => {
+                    let jar = cookies.with_device(jar, &session.email);
+                    cookies.with_session(jar, session)
+                }
                 SessionChange::End => cookies.without_session(jar),
             };
             let jar = if done.message.is_empty() {
@@ -139,7 +145,10 @@ pub async fn run(
         (Ok(done), false) => {
             let jar = match &done.session {
                 SessionChange::Keep => jar,
-                SessionChange::Start(session) => cookies.with_session(jar, session),
+                SessionChange::Start(session) => {
+                    let jar = cookies.with_device(jar, &session.email);
+                    cookies.with_session(jar, session)
+                }
                 SessionChange::End => cookies.without_session(jar),
             };
             (

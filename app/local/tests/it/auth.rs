@@ -212,14 +212,7 @@ async fn tampered_expired_and_foreign_cookies_are_refused() {
     );
 }
 
-/// Entries of the activity log with `action` about `account`.
-async fn logged(stack: &local_stack::LocalStack, action: &str, account: &str) -> usize {
-    crate::support::activity(stack)
-        .await
-        .iter()
-        .filter(|entry| entry.action == action && entry.target == account)
-        .count()
-}
+use crate::support::refused_sign_ins;
 
 /// Signs in as the owner, waiting out the account's pause as a person would
 /// (a turn comes at least every `MAX_PAUSE_SECS`, though others may take it).
@@ -232,7 +225,7 @@ async fn owner_signs_in(stack: &local_stack::LocalStack, email: &str, address: &
             return;
         }
         assert!(
-            message.contains("wait"),
+            message.contains("slowed"),
             "the owner is paced, never locked out from their own address: {message}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -259,10 +252,11 @@ async fn wrong_passwords_lock_one_address_out_of_one_account_and_no_more() {
         "the address is locked out of the account, even with the right password: {message}"
     );
     assert_eq!(
-        logged(&stack, "sign-in locked", FIRST_ADMIN).await,
+        refused_sign_ins(&stack, "locked out").await,
         1,
-        "the lockout is in the activity log"
+        "the refusal is in the activity log"
     );
+    assert_eq!(refused_sign_ins(&stack, "wrong email or password").await, 5);
     owner_signs_in(&stack, FIRST_ADMIN, "127.0.0.3").await;
 
     user_with_role(&stack, Role::Viewer).await;
@@ -283,12 +277,16 @@ async fn concurrent_wrong_passwords_check_no_more_than_the_policy_allows() {
     // 20 at once from one address: at most the address's allowance is checked.
     let attempts = (0..20).map(|_| post_login(&stack, account, "wrong password", "127.0.0.4"));
     futures::future::join_all(attempts).await;
-    let checked = logged(&stack, "sign-in failed", account).await;
+    let checked = refused_sign_ins(&stack, "wrong email or password").await;
     assert!(
         checked as i64 <= ATTEMPTS_PER_ADDRESS,
         "{checked} passwords checked for 20 concurrent attempts from one address"
     );
-    assert_eq!(logged(&stack, "sign-in locked", account).await, 1);
+    assert_eq!(
+        checked + refused_sign_ins(&stack, "locked out").await,
+        20,
+        "every attempt is counted in the activity log"
+    );
     let (location, _) = post_login(&stack, account, ADMIN_PASSWORD, "127.0.0.4").await;
     assert!(
         location.starts_with("/login"),
@@ -303,7 +301,7 @@ async fn concurrent_wrong_passwords_check_no_more_than_the_policy_allows() {
         async move { post_login(stack, account, "wrong password", &address).await }
     });
     futures::future::join_all(attempts).await;
-    let checked = logged(&stack, "sign-in failed", account).await;
+    let checked = refused_sign_ins(&stack, "wrong email or password").await;
     // Turns are claimed on whole seconds: one at the start, and at most one
     // more for each pause begun since (a turn just before a second ends and
     // the next just after it are 1 s apart on the clock, a moment in time).

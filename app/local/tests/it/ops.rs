@@ -33,16 +33,19 @@ async fn redrive_until_done(
     assert_eq!(status, 303);
     let mut message = crate::support::flash_on(stack, &location, &cookies, &me.cookie).await;
     let mut rounds = 1;
-    while location.contains("continue=1") {
+    while location.contains("redrive=") {
         assert!(rounds < 20, "the redrive ends: {message}");
-        let query = location.split_once('?').unwrap().1;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
-        let fields: Vec<(&str, &str)> = pairs
-            .iter()
-            .filter(|(key, _)| key != "continue")
-            .map(|(key, value)| (key.as_str(), value.as_str()))
-            .collect();
-        let (status, next, cookies) = me.post(stack, "/api/dead-letters/redrive", &fields).await;
+        // As the page's script does: submit the continue form the page shows.
+        let (_, page) = me.page(stack, &location).await;
+        let task = crate::support::attribute_of(
+            &page,
+            "form[data-auto-continue] input[name=task]",
+            "value",
+        );
+        assert_eq!(task.len(), 1, "the page shows its continue form");
+        let (status, next, cookies) = me
+            .post(stack, "/api/dead-letters/redrive", &[("task", &task[0])])
+            .await;
         assert_eq!(status, 303);
         message = crate::support::flash_on(stack, &next, &cookies, &me.cookie).await;
         location = next;

@@ -112,6 +112,15 @@ pub async fn notified_order(stack: &LocalStack, id: &str) -> domain::Order {
     .await
 }
 
+/// Markup that would become a form and a link if it were rendered as HTML,
+/// breaking out of a textarea and of a quoted attribute first (at most 100
+/// characters, as a name may be; spaced, as a long name would be).
+pub const PLANTED: &str = r#"</textarea> "> <form action=//evil.example/f> <button>Win</button> </form> <a href=//evil.example>x</a>"#;
+
+/// What [`PLANTED`] would make on a page, as a CSS selector.
+pub const PLANTED_ELEMENTS: &str =
+    r#"form[action^="//evil"], a[href^="//evil"], [formaction^="//evil"]"#;
+
 pub fn order_body() -> Value {
     json!({
         "customer": {"name": "Ana Souza", "email": "Ana@Example.com"},
@@ -541,7 +550,26 @@ pub async fn activity(stack: &LocalStack) -> Vec<dashboard::auth::audit::Entry> 
         stack.clients.dynamodb.clone(),
         &stack.resources.names.table,
     )
-    .recent(chrono::Utc::now(), 1, 10_000)
+    .recent(
+        chrono::Utc::now(),
+        1,
+        10_000,
+        dashboard::auth::audit::Show::All,
+    )
     .await
     .expect("the activity log reads")
+}
+
+/// Refused sign-ins of today counted as `why` (the start of its line in
+/// the summaries: "wrong email or password", "locked out", "slowed",
+/// "refused unchecked").
+pub async fn refused_sign_ins(stack: &LocalStack, why: &str) -> u64 {
+    activity(stack)
+        .await
+        .iter()
+        .filter(|entry| entry.action == "sign-in refusals")
+        .flat_map(|entry| entry.details.iter())
+        .filter(|line| line.starts_with(why))
+        .filter_map(|line| line.rsplit(": ").next()?.parse::<u64>().ok())
+        .sum()
 }

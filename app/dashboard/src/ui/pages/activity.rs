@@ -1,13 +1,16 @@
-//! `/activity`: what operators and admins did, newest first (admins only).
+//! `/activity`: what operators and admins did, and who signed in, newest
+//! first (admins only); refused sign-ins come as one summary a window.
+//! `?show=changes` or `?show=sign-ins` narrows it.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::auth::Admin;
 use crate::ui::access::{Granted, Page};
 
 use super::widgets::{Empty, Heading, Problem, When};
-use crate::auth::audit::Entry;
+use crate::auth::audit::{Entry, Show};
 use crate::ui::dashboard;
 
 /// Days of activity shown.
@@ -20,10 +23,19 @@ impl Page for ActivityPage {
     const PATH: &'static str = "/activity";
 
     fn view(_granted: Granted<Admin>) -> AnyView {
+        let asked = use_query_map()
+            .get_untracked()
+            .get("show")
+            .unwrap_or_default();
+        let show = Show::parse(&asked);
         view! {
-        <Heading title="Activity".to_owned() subtitle=format!("Every redrive, delete, subscription and user change of the last {DAYS} days, newest first.")/>
+        <Heading title="Activity".to_owned() subtitle=format!("Every redrive, delete, subscription and user change, and every sign-in, of the last {DAYS} days, newest first. Refused sign-ins are counted together for each quarter of an hour.")/>
+        <ShowForm show=show.unwrap_or_default()/>
         {Suspend::new(async move {
-            match dashboard().auth.audit.recent(Utc::now(), DAYS, 200).await {
+            let Some(show) = show else {
+                return view! { <Problem error=crate::outcome::ActionError::field("show", "Show all, changes or sign-ins.")/> }.into_any();
+            };
+            match dashboard().auth.audit.recent(Utc::now(), DAYS, 200, show).await {
                 Ok(entries) if entries.is_empty() => view! { <Empty title="Nothing yet">"Actions of operators and admins appear here."</Empty> }.into_any(),
                 Ok(entries) => activity_view(entries).into_any(),
                 Err(error) => view! { <Problem error=error.into()/> }.into_any(),
@@ -31,6 +43,24 @@ impl Page for ActivityPage {
         })}
     }
         .into_any()
+    }
+}
+
+#[component]
+fn ShowForm(show: Show) -> impl IntoView {
+    let option = |value: Show, label: &'static str| {
+        view! { <option value=value.as_str() selected=show == value>{label}</option> }
+    };
+    view! {
+        <form method="get" action="/activity" class="filters">
+            <label for="show">"Show"</label>
+            <select id="show" name="show">
+                {option(Show::All, "Everything")}
+                {option(Show::Changes, "Changes only")}
+                {option(Show::SignIns, "Sign-ins only")}
+            </select>
+            <button type="submit" class="quiet">"Show"</button>
+        </form>
     }
 }
 

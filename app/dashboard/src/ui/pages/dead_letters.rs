@@ -11,7 +11,6 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
-use leptos_router::params::ParamsMap;
 
 use super::widgets::{Confirm, Csrf, Empty, Heading, Problem, When};
 use crate::DeadLetter;
@@ -27,16 +26,17 @@ impl Page for DeadLettersPage {
     type Needs = Operator;
     const PATH: &'static str = "/dead-letters";
 
-    fn view(_granted: Granted<Operator>) -> AnyView {
+    fn view(granted: Granted<Operator>) -> AnyView {
         let now = Utc::now();
         let query = use_query_map().get_untracked();
         let group = query.get("group");
+        let owner = granted.user().email.clone();
         view! {
             <Heading
                 title="Dead letters".to_owned()
                 subtitle="Messages the pipeline gave up on, and why. Fix the cause or the body, then send them back to the order queue; or delete them.".to_owned()
             />
-            {continue_form(&query)}
+            {Suspend::new(continue_form(query.get("redrive"), owner))}
             {Suspend::new(async move {
                 let dead_letters = &dashboard().dead_letters;
                 let (letters, count) = futures::join!(dead_letters.look(MAX_SHOWN), dead_letters.count());
@@ -50,25 +50,17 @@ impl Page for DeadLettersPage {
     }
 }
 
-/// The form that goes on with a redrive that has more to do.
-fn continue_form(query: &ParamsMap) -> Option<impl IntoView + use<>> {
-    query.get("continue")?;
-    let field = |name: &str| query.get(name).unwrap_or_default();
-    let ids: Vec<String> = (0..MAX_SHOWN * 5)
-        .map_while(|index| query.get(&format!("ids[{index}]")))
-        .collect();
-    let moved = field("moved");
+/// The form that goes on with the operator's redrive that has more to do:
+/// only one the server kept for this operator (a link names its task id,
+/// which nobody else knows), never one a link describes.
+async fn continue_form(task_id: Option<String>, owner: String) -> Option<impl IntoView + use<>> {
+    let task_id = task_id?;
+    let redrive = dashboard().drafts.redrive(&owner, &task_id).await.ok()??;
     Some(view! {
         <form method="post" action=RedriveDeadLetters::PATH class="card continue" data-auto-continue="">
             <Csrf/>
-            <input type="hidden" name="scope" value=field("scope")/>
-            <input type="hidden" name="reason" value=field("reason")/>
-            <input type="hidden" name="skip_failing" value=field("skip_failing")/>
-            <input type="hidden" name="started" value=field("started")/>
-            <input type="hidden" name="moved" value=moved.clone()/>
-            <input type="hidden" name="rounds" value=field("rounds")/>
-            {ids.into_iter().enumerate().map(|(index, id)| view! { <input type="hidden" name=format!("ids[{index}]") value=id/> }).collect_view()}
-            <p role="status">{format!("A redrive is under way: {moved} moved so far. It only ever moves messages that were here when it started, each once.")}</p>
+            <input type="hidden" name="task" value=task_id/>
+            <p role="status">{format!("A redrive is under way: {} moved so far. It only ever moves messages that were here when it started, each once.", redrive.moved)}</p>
             <button type="submit">"Continue the redrive"</button>
         </form>
     })
