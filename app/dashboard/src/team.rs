@@ -7,7 +7,7 @@ use domain::Email;
 use crate::Dashboard;
 use crate::auth::audit::Record;
 use crate::auth::password::Password;
-use crate::auth::users::User;
+use crate::auth::users::{Change, Changed, User};
 use crate::auth::{CurrentUser, Role};
 use crate::outcome::{ActionError, Audited};
 
@@ -32,6 +32,21 @@ fn not_yourself(actor: &CurrentUser, email: &str) -> Result<(), ActionError> {
 }
 
 impl Dashboard {
+    /// A role or enabled change, refused when it would leave no admin.
+    async fn change_user(&self, user: &User, change: Change) -> Result<(), ActionError> {
+        match self.auth.users.change(user, change).await? {
+            Changed::Done => Ok(()),
+            Changed::WouldLeaveNoAdmin => Err(ActionError::Refused(format!(
+                "{} is the last enabled admin: make someone else an admin first.",
+                user.email
+            ))),
+            Changed::ChangedMeanwhile => Err(ActionError::Refused(format!(
+                "{} was changed by someone else just now: reload the page to see how it is, then try again.",
+                user.email
+            ))),
+        }
+    }
+
     pub async fn users(&self) -> Result<Vec<User>, ActionError> {
         Ok(self.auth.users.list().await?)
     }
@@ -80,7 +95,7 @@ impl Dashboard {
             not_yourself(actor, email)?;
             let role = role(role_name)?;
             let user = self.existing_user(email).await?;
-            self.auth.users.set_role(&user.email, role).await?;
+            self.change_user(&user, Change::Role(role)).await?;
             Ok((user, role))
         }
         .await;
@@ -117,7 +132,7 @@ impl Dashboard {
         let attempt = async {
             not_yourself(actor, email)?;
             let user = self.existing_user(email).await?;
-            self.auth.users.set_disabled(&user.email, disabled).await?;
+            self.change_user(&user, Change::Disabled(disabled)).await?;
             Ok(user)
         }
         .await;

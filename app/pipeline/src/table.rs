@@ -22,7 +22,8 @@ pub enum Entity {
     /// `NOTIFY#<orderId>` / `<time>`: an operator's request to send an
     /// order's email again (written by the dashboard, acted on by notify).
     NotifyRequest,
-    /// `USER` / `USER#<email>`: a dashboard user.
+    /// `USER` / `USER#<email>`: a dashboard user; `USER` / `ADMINS`: how
+    /// many enabled admins there are (never more than there really are).
     User,
     /// `THROTTLE` / `<subject>`: sign-in attempt counters.
     Throttle,
@@ -68,6 +69,9 @@ pub const DASHBOARD_WRITES: [Entity; 5] = [
     Entity::Draft,
 ];
 
+/// The start of every user's sort key.
+pub const USER_SORT_PREFIX: &str = "USER#";
+
 /// The sort key of an order's own item.
 pub const ORDER_SORT_KEY: &str = "ORDER";
 
@@ -96,7 +100,15 @@ impl Key {
     pub fn user(email: &str) -> Self {
         Self {
             pk: Entity::User.partition_prefix().to_owned(),
-            sk: format!("USER#{email}"),
+            sk: format!("{USER_SORT_PREFIX}{email}"),
+        }
+    }
+
+    /// The count of enabled admins, beside the users.
+    pub fn admin_count() -> Self {
+        Self {
+            pk: Entity::User.partition_prefix().to_owned(),
+            sk: "ADMINS".to_owned(),
         }
     }
 

@@ -1,5 +1,15 @@
 //! Dashboard users, in the orders table under their own key space
 //! (`pk = USER`, `sk = USER#<email>`): few enough for one partition.
+//!
+//! Beside them, the count of enabled admins (`sk = ADMINS`), so that no
+//! change, however concurrent, leaves none: a change that takes an admin
+//! away first takes one from the count, on the condition that more than one
+//! is left, and only then changes the user (giving it back if that fails);
+//! one that adds an admin changes the user first and then adds to the
+//! count. So the count is never more than the admins there really are, and
+//! two admins demoting each other at once cannot both succeed. (A
+//! transaction would do it in one call, but moto restores the whole table
+//! when one is cancelled, which breaks the local stack's stream reader.)
 
 use std::collections::HashMap;
 
@@ -12,7 +22,7 @@ use super::role::Role;
 use domain::Email;
 use domain::order::timestamp;
 use pipeline::aws::{AwsError, conditional};
-use pipeline::table::{self, Key};
+use pipeline::table::{self, Key, USER_SORT_PREFIX};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -25,6 +35,23 @@ pub struct User {
     /// Bumped to end every session of the user.
     pub session_version: u64,
     pub created_at: String,
+}
+
+/// A change of a user that may add or take away an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Role(Role),
+    Disabled(bool),
+}
+
+/// What came of a [`Change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Done,
+    /// It would take away the last enabled admin.
+    WouldLeaveNoAdmin,
+    /// Someone changed the user in the meantime: nothing was done.
+    ChangedMeanwhile,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -76,7 +103,17 @@ impl UserStore {
 
     pub async fn list(&self) -> Result<Vec<User>, AwsError> {
         let mut users = Vec::new();
-        let mut pages = table::query_partition(&self.client, &self.table, table::user_partition())
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :users)")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(table::user_partition().to_owned()),
+            )
+            .expression_attribute_values(":users", AttributeValue::S(USER_SORT_PREFIX.to_owned()))
+            .consistent_read(true)
             .into_paginator()
             .items()
             .send();
@@ -106,6 +143,9 @@ impl UserStore {
             session_version: 0,
             created_at: timestamp(Utc::now()),
         };
+        if role == Role::Admin {
+            self.count_admins().await?;
+        }
         let key = Key::user(&user.email);
         let item = UserItem {
             pk: key.pk,
@@ -122,7 +162,132 @@ impl UserStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        conditional(format!("adding user {email}"), result)
+        let created = conditional(format!("adding user {email}"), result)?;
+        if created && role == Role::Admin {
+            self.add_to_admins(1).await?;
+        }
+        Ok(created)
+    }
+
+    /// Makes sure the count of enabled admins exists, counting them when it
+    /// does not (a table from before the count, or a new one).
+    async fn count_admins(&self) -> Result<(), AwsError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::admin_count().to_attributes()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("reading the count of admins", error))?;
+        if found.item.is_some() {
+            return Ok(());
+        }
+        let admins = self
+            .list()
+            .await?
+            .iter()
+            .filter(|user| user.role == Role::Admin && !user.disabled)
+            .count();
+        let mut item = Key::admin_count().to_attributes();
+        item.insert("admins".to_owned(), AttributeValue::N(admins.to_string()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        // Someone else counted first: theirs stands.
+        conditional("counting the admins", result)?;
+        Ok(())
+    }
+
+    async fn add_to_admins(&self, change: i64) -> Result<(), AwsError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::admin_count().to_attributes()))
+            .update_expression("ADD admins :change")
+            .expression_attribute_values(":change", AttributeValue::N(change.to_string()))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("updating the count of admins", error))?;
+        Ok(())
+    }
+
+    /// Takes one admin from the count if more than one is left; false when
+    /// this would leave none.
+    async fn take_from_admins(&self) -> Result<bool, AwsError> {
+        self.count_admins().await?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::admin_count().to_attributes()))
+            .update_expression("ADD admins :minus_one")
+            .condition_expression("admins > :one")
+            .expression_attribute_values(":minus_one", AttributeValue::N("-1".to_owned()))
+            .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+            .send()
+            .await;
+        conditional("updating the count of admins", result)
+    }
+
+    /// Changes a user that is still as `before` says (role and enabled),
+    /// keeping the count of admins true; `Ok(Changed::No…)` when it cannot.
+    pub async fn change(&self, before: &User, change: Change) -> Result<Changed, AwsError> {
+        let was_admin = before.role == Role::Admin && !before.disabled;
+        let (role, disabled) = match change {
+            Change::Role(role) => (role, before.disabled),
+            Change::Disabled(disabled) => (before.role, disabled),
+        };
+        let will_be_admin = role == Role::Admin && !disabled;
+        if was_admin && !will_be_admin && !self.take_from_admins().await? {
+            return Ok(Changed::WouldLeaveNoAdmin);
+        }
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&before.email)))
+            .condition_expression("#role = :was_role AND disabled = :was_disabled")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(
+                ":was_role",
+                AttributeValue::S(before.role.as_str().to_owned()),
+            )
+            .expression_attribute_values(":was_disabled", AttributeValue::Bool(before.disabled))
+            .expression_attribute_values(":role", AttributeValue::S(role.as_str().to_owned()))
+            .expression_attribute_values(":disabled", AttributeValue::Bool(disabled));
+        request = if disabled && !before.disabled {
+            // Disabling ends the user's sessions at once.
+            request
+                .update_expression(
+                    "SET #role = :role, disabled = :disabled ADD sessionVersion :one",
+                )
+                .expression_attribute_values(":one", AttributeValue::N("1".to_owned()))
+        } else {
+            request.update_expression("SET #role = :role, disabled = :disabled")
+        };
+        let changed = conditional(format!("changing {}", before.email), request.send().await);
+        match changed {
+            Ok(true) => {
+                if will_be_admin && !was_admin {
+                    self.add_to_admins(1).await?;
+                }
+                Ok(Changed::Done)
+            }
+            Ok(false) | Err(_) => {
+                if was_admin && !will_be_admin {
+                    self.add_to_admins(1).await?;
+                }
+                changed?;
+                Ok(Changed::ChangedMeanwhile)
+            }
+        }
     }
 
     async fn update(
@@ -139,10 +304,6 @@ impl UserStore {
             .set_key(Some(key(email)))
             .condition_expression("attribute_exists(pk)")
             .update_expression(expression);
-        if expression.contains("#role") {
-            // `role` is a DynamoDB reserved word.
-            request = request.expression_attribute_names("#role", "role");
-        }
         for (name, value) in values {
             request = request.expression_attribute_values(name, value);
         }
@@ -153,16 +314,6 @@ impl UserStore {
         Ok(())
     }
 
-    pub async fn set_role(&self, email: &str, role: Role) -> Result<(), AwsError> {
-        self.update(
-            email,
-            "changing the role",
-            "SET #role = :role",
-            vec![(":role", AttributeValue::S(role.as_str().to_owned()))],
-        )
-        .await
-    }
-
     /// Sets a new password and ends the user's sessions.
     pub async fn set_password(&self, email: &str, password: &Password) -> Result<(), AwsError> {
         self.update(
@@ -171,20 +322,6 @@ impl UserStore {
             "SET passwordHash = :hash ADD sessionVersion :one",
             vec![
                 (":hash", AttributeValue::S(password.hash())),
-                (":one", AttributeValue::N("1".to_owned())),
-            ],
-        )
-        .await
-    }
-
-    /// Disables or enables the user; disabling ends their sessions at once.
-    pub async fn set_disabled(&self, email: &str, disabled: bool) -> Result<(), AwsError> {
-        self.update(
-            email,
-            if disabled { "disabling" } else { "enabling" },
-            "SET disabled = :disabled ADD sessionVersion :one",
-            vec![
-                (":disabled", AttributeValue::Bool(disabled)),
                 (":one", AttributeValue::N("1".to_owned())),
             ],
         )
