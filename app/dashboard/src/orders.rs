@@ -487,17 +487,25 @@ impl Orders {
             Utc::now() - chrono::Duration::days(3650),
             Utc::now() + chrono::Duration::days(1),
         );
-        if let Some((local, domain)) = text.rsplit_once('@') {
-            let (filter, described) = if local.is_empty() {
-                (
-                    Filter::Domain(domain.to_lowercase()),
-                    format!("orders from addresses at {}", domain.to_lowercase()),
-                )
-            } else {
-                (
-                    Filter::Customer(text.to_lowercase()),
-                    format!("orders of {}", text.to_lowercase()),
-                )
+        if text.contains('@') {
+            let (filter, described) = match customer_filter(text) {
+                Some(Filter::Domain(domain)) => {
+                    let described = format!("orders from addresses at {domain}");
+                    (Filter::Domain(domain), described)
+                }
+                Some(Filter::Customer(email)) => {
+                    let described = format!("orders of {email}");
+                    (Filter::Customer(email), described)
+                }
+                _ => {
+                    return Ok(Found {
+                        orders: Vec::new(),
+                        count: Count::Exactly(0),
+                        described: format!(
+                            "orders of “{text}”, which is not an email address or @domain"
+                        ),
+                    });
+                }
             };
             let page = self
                 .list(&ListQuery {
@@ -603,6 +611,22 @@ impl Orders {
             .await
             .map_err(|error| AwsError::from_sdk(format!("asking for order {id}'s email"), error))?;
         Ok(())
+    }
+}
+
+/// Whose orders an email filter asks for: `ana@example.com` (that
+/// customer) or `@example.com` (every address at that domain); `None` when
+/// the text is neither, by the same rules as a customer's address.
+pub fn customer_filter(text: &str) -> Option<Filter> {
+    let text = text.trim();
+    match text.strip_prefix('@') {
+        // The domain must be one a customer's address could have.
+        Some(domain) => domain::Email::parse(format!("x@{domain}"))
+            .ok()
+            .map(|_| Filter::Domain(domain.to_lowercase())),
+        None => domain::Email::parse(text.to_owned())
+            .ok()
+            .map(|email| Filter::Customer(email.normalized())),
     }
 }
 

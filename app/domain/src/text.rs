@@ -27,6 +27,13 @@ pub fn is_forbidden(c: char) -> bool {
     c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}'
 }
 
+/// Characters an email address may not hold besides whitespace, `@` and
+/// the forbidden ones: the specials of RFC 5322 that only quoted or
+/// bracketed forms use (which no shop customer needs), and `?`, which would
+/// turn a `mailto:` link into one with extra recipients (`?cc=`).
+pub const EMAIL_SPECIALS: [char; 12] =
+    ['"', '<', '>', '?', '(', ')', ',', ';', ':', '\\', '[', ']'];
+
 /// Why a piece of text is not acceptable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextProblem {
@@ -100,11 +107,24 @@ pub fn text_pattern() -> String {
     format!("^(?:{allowed}|{PAIR})*(?:{visible}|{PAIR})(?:{allowed}|{PAIR})*$")
 }
 
+/// The email specials as an ECMAScript character class writes them.
+fn email_special_units() -> String {
+    EMAIL_SPECIALS
+        .iter()
+        .map(|c| match c {
+            '\\' | '[' | ']' => format!("\\{c}"),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The schema pattern of an email address: something, `@`, a dotted domain,
-/// with no whitespace, `@` or forbidden character in either part.
+/// with no whitespace, `@`, email special or forbidden character in either
+/// part.
 pub fn email_pattern() -> String {
     let part = format!(
-        "(?:[^@{}{}]|{PAIR})+",
+        "(?:[^@{}{}{}]|{PAIR})+",
+        email_special_units(),
         forbidden_units(),
         whitespace_units()
     );
@@ -146,6 +166,6 @@ mod tests {
                 .starts_with("\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A")
         );
         assert!(text_pattern().contains("\\uD800-\\uDFFF"));
-        assert!(email_pattern().starts_with("^(?:[^@"));
+        assert!(email_pattern().starts_with("^(?:[^@\"<>?(),;:\\\\\\[\\]\\u0000"));
     }
 }

@@ -100,9 +100,12 @@ impl Email {
         let (local, domain) = value.split_once('@').ok_or_else(refuse)?;
         let clean = |part: &str| {
             !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c != '@' && !text::is_whitespace(c) && !text::is_forbidden(c))
+                && part.chars().all(|c| {
+                    c != '@'
+                        && !text::EMAIL_SPECIALS.contains(&c)
+                        && !text::is_whitespace(c)
+                        && !text::is_forbidden(c)
+                })
         };
         let dotted = domain
             .char_indices()
@@ -515,7 +518,13 @@ mod tests {
 
     #[test]
     fn emails() {
-        for good in ["ana@example.com", "a.b+c@sub.example.co", "x@y.z"] {
+        for good in [
+            "ana@example.com",
+            "a.b+c@sub.example.co",
+            "x@y.z",
+            "o'neil@example.ie",
+            "zoë@exämple.de",
+        ] {
             assert!(Email::parse(good).is_ok(), "{good}");
         }
         for bad in [
@@ -530,6 +539,16 @@ mod tests {
             "a@b@example.com",
             "a\u{85}b@example.com",
             "a\u{FEFF}b@example.com",
+            "ana@example.com?cc=evil@example.com",
+            "\"ana\"@example.com",
+            "Ana <ana@example.com>",
+            "ana@[127.0.0.1]",
+            "a,b@example.com",
+            "a;b@example.com",
+            "a:b@example.com",
+            "a(b)@example.com",
+            "a\\b@example.com",
+            "ana@exa mple.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

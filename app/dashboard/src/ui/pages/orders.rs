@@ -5,13 +5,15 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use domain::{Email, Order, OrderStatus};
+use domain::{Order, OrderStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::widgets::{Empty, Heading, Problem, StatusBadge, When};
 use crate::auth::Viewer;
-use crate::orders::{Count, Cursor, Filter, Found, ListQuery, MAX_RANGE_DAYS, OrderPage};
+use crate::orders::{
+    Count, Cursor, Filter, Found, ListQuery, MAX_RANGE_DAYS, OrderPage, customer_filter,
+};
 use crate::outcome::{ActionError, FieldProblem};
 use crate::overview::day_start;
 use crate::ui::access::{Granted, Page};
@@ -92,7 +94,7 @@ impl Filters {
             }
         };
         let email = get("email").unwrap_or_default().trim().to_owned();
-        if !email.is_empty() && !email.starts_with('@') && Email::parse(email.clone()).is_err() {
+        if !email.is_empty() && customer_filter(&email).is_none() {
             problems.push(problem(
                 "email",
                 format!("“{email}” is not an email address; write one like ana@example.com, or @example.com for a domain."),
@@ -138,12 +140,7 @@ impl Filters {
         if self.email.is_empty() {
             return Some(self.status.map_or(Filter::All, Filter::Status));
         }
-        if let Some(domain) = self.email.strip_prefix('@') {
-            return Some(Filter::Domain(domain.to_lowercase()));
-        }
-        Email::parse(self.email.clone())
-            .ok()
-            .map(|email| Filter::Customer(email.normalized()))
+        customer_filter(&self.email)
     }
 
     /// The instants the shop's days cover.
