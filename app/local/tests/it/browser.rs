@@ -31,8 +31,8 @@ use local_stack::LocalStack;
 use serde_json::{Value, json};
 
 use crate::support::{
-    ADMIN_PASSWORD, create_user, dead_letter, notified_order, order_body, queued, read_stream,
-    run_notify, sqs_event, stack,
+    ADMIN_PASSWORD, PLANTED, PLANTED_ELEMENTS, create_user, dead_letter, notified_order,
+    order_body, post_order, queued, read_stream, run_notify, sqs_event, stack,
 };
 
 /// What the browser test needs besides the stack.
@@ -596,6 +596,14 @@ async fn audit_pages(
                     problems.push(format!("{at}: headed {shown:?}, expected {heading:?}"));
                     continue;
                 }
+                let planted = browser
+                    .script(&format!(
+                        "return document.querySelectorAll({PLANTED_ELEMENTS:?}).length"
+                    ))
+                    .await;
+                if planted != json!(0) {
+                    problems.push(format!("{at}: {planted} elements made of planted markup"));
+                }
                 for violation in browser.axe(axe).await {
                     problems.push(format!("{at}: axe: {violation}"));
                 }
@@ -844,6 +852,16 @@ async fn every_page_passes_axe_for_every_role_and_the_tasks_work_with_and_withou
     let ids = local_stack::demo::post(&stack.api_url, 12).await.unwrap();
     let order_id = ids[0].clone();
     notified_order(&stack, &order_id).await;
+    // Markup an outsider planted in an order and a dead letter: every page
+    // below must show it as text.
+    let mut planted = order_body();
+    planted["customer"]["name"] = json!(PLANTED);
+    planted["items"][0]["name"] = json!(PLANTED);
+    planted["shippingAddress"]["line1"] = json!(PLANTED);
+    let (status, _) = post_order(&stack, &planted, Some("browser-planted")).await;
+    assert_eq!(status, 202);
+    notified_order(&stack, "browser-planted").await;
+    dead_letter(&stack, PLANTED, "browser-planted-letter", PLANTED).await;
     let mut bad = order_body();
     bad["items"][0]["quantity"] = json!(0);
     let fixtures = Fixtures {
