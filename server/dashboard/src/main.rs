@@ -22,11 +22,20 @@ fn client_address(mut request: Request) -> Request {
     request
 }
 
-/// Whether lambda_http can build a request's URI from this host: it parses
-/// `https://{host}{path}` with `Url::parse(..).unwrap()`, so a host that
-/// does not parse (`[::1`, `a b`) would panic the invocation.
+/// Whether this is a host (and port) and nothing else, so that lambda_http
+/// can build a request's URI from it: it parses `https://{host}{path}` with
+/// `Url::parse(..).unwrap()`, so a host that does not parse (`[::1`, `a b`)
+/// would panic the invocation, and one with a path or user (`h/evil`,
+/// `user@h`) would change the path or the host.
 fn usable_host(host: &str) -> bool {
-    url::Url::parse(&format!("https://{host}/")).is_ok_and(|url| url.host().is_some())
+    url::Url::parse(&format!("https://{host}/")).is_ok_and(|url| {
+        url.host().is_some()
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty()
+            && url.password().is_none()
+    })
 }
 
 /// The event with the host AWS reached the function at
@@ -99,7 +108,18 @@ mod tests {
     #[test]
     fn odd_hosts_and_schemes_become_a_request_not_a_panic() {
         let domain = "abc123.lambda-url.eu-west-1.on.aws";
-        for host in ["[::1", "a b", "%zz", "x:99999", "ü.example", "", "h/evil"] {
+        for host in [
+            "[::1",
+            "a b",
+            "%zz",
+            "x:99999",
+            "ü.example",
+            "",
+            "h/evil",
+            "u@h",
+            "h?x",
+            "h#x",
+        ] {
             for proto in ["https", "a b", "javascript:"] {
                 for domain in [Some(domain), None, Some("[bad")] {
                     let request: Request = trusted_host(event(host, domain, proto)).payload.into();

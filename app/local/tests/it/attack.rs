@@ -341,7 +341,8 @@ async fn two_admins_demoting_each_other_at_once_leave_an_admin() {
         .await
         .unwrap();
     let stack = crate::support::stack_on(proxy.endpoint(), false, None).await;
-    let other = create_user(&stack, Role::Admin).await;
+    let other =
+        crate::support::create_named_user(&stack, "second.admin@example.com", Role::Admin).await;
     for round in 0..3 {
         proxy.set_rules(Vec::new());
         let first = sign_in(&stack, FIRST_ADMIN, ADMIN_PASSWORD).await;
@@ -402,6 +403,72 @@ async fn two_admins_demoting_each_other_at_once_leave_an_admin() {
             .await;
         assert!(!message.contains("did not work"), "{message}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_demotions_from_the_same_reads_cannot_both_land() {
+    use dashboard::auth::users::{Change, Changed, UserStore};
+    let stack = stack(false).await;
+    let other =
+        crate::support::create_named_user(&stack, "second.admin@example.com", Role::Admin).await;
+    let users = UserStore::new(stack.clients.dynamodb.clone(), &stack.resources.names.table);
+    for round in 0..5 {
+        // Both admins read the users before either change lands, as two
+        // requests at once do.
+        let first = users.get(FIRST_ADMIN).await.unwrap().unwrap();
+        let second = users.get(&other).await.unwrap().unwrap();
+        let (a, b) = futures::future::join(
+            users.change(&first, Change::Role(Role::Viewer)),
+            users.change(&second, Change::Disabled(true)),
+        )
+        .await;
+        let mut outcomes = [a.unwrap(), b.unwrap()];
+        outcomes.sort_by_key(|outcome| format!("{outcome:?}"));
+        assert_eq!(
+            outcomes,
+            [Changed::Done, Changed::WouldLeaveNoAdmin],
+            "round {round}"
+        );
+        // Undo whichever landed.
+        let first = users.get(FIRST_ADMIN).await.unwrap().unwrap();
+        let second = users.get(&other).await.unwrap().unwrap();
+        if first.role != Role::Admin {
+            assert_eq!(
+                users
+                    .change(&first, Change::Role(Role::Admin))
+                    .await
+                    .unwrap(),
+                Changed::Done
+            );
+        }
+        if second.disabled {
+            assert_eq!(
+                users
+                    .change(&second, Change::Disabled(false))
+                    .await
+                    .unwrap(),
+                Changed::Done
+            );
+        }
+    }
+    // A change from a stale read does nothing.
+    let stale = users.get(&other).await.unwrap().unwrap();
+    let fresh = users.get(FIRST_ADMIN).await.unwrap().unwrap();
+    assert_eq!(
+        users
+            .change(&fresh, Change::Role(Role::Operator))
+            .await
+            .unwrap(),
+        Changed::Done
+    );
+    assert_eq!(
+        users
+            .change(&stale, Change::Role(Role::Viewer))
+            .await
+            .unwrap(),
+        Changed::WouldLeaveNoAdmin,
+        "the last admin stays"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

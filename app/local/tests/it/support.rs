@@ -115,7 +115,7 @@ pub async fn notified_order(stack: &LocalStack, id: &str) -> domain::Order {
 /// Markup that would become a form and a link if it were rendered as HTML,
 /// breaking out of a textarea and of a quoted attribute first (at most 100
 /// characters, as a name may be; spaced, as a long name would be).
-pub const PLANTED: &str = r#"</textarea> "> <form action=//evil.example/f> <button>Win</button> </form> <a href=//evil.example>x</a>"#;
+pub const PLANTED: &str = r#"</textarea> "> <form action=//evil.io/f> <button>Win</button> </form> <a href=//evil.io>x</a>"#;
 
 /// What [`PLANTED`] would make on a page, as a CSS selector.
 pub const PLANTED_ELEMENTS: &str =
@@ -304,7 +304,16 @@ pub async fn admin(stack: &LocalStack) -> Visitor {
 
 /// Creates a user with `role` (password [`ADMIN_PASSWORD`]); returns the email.
 pub async fn create_user(stack: &LocalStack, role: dashboard::auth::Role) -> String {
-    let email = format!("{role}@example.com");
+    create_named_user(stack, &format!("{role}@example.com"), role).await
+}
+
+/// Creates the user `email` with `role` (password [`ADMIN_PASSWORD`]).
+pub async fn create_named_user(
+    stack: &LocalStack,
+    email: &str,
+    role: dashboard::auth::Role,
+) -> String {
+    let email = email.to_owned();
     let users = dashboard::auth::users::UserStore::new(
         stack.clients.dynamodb.clone(),
         &stack.resources.names.table,
