@@ -745,15 +745,6 @@ fn redrive_key(id: &str) -> String {
     format!("redrive#{id}")
 }
 
-/// A redrive task's id as the page's link carries it: what
-/// [`crate::auth::random_token`] makes, nothing else.
-pub fn is_task_id(id: &str) -> bool {
-    id.len() == 32
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// An operator's work in progress, for a day (`pk = DRAFT#<email>`): edits
 /// of dead letters not yet sent (`sk = <message id>`), and redrives that
 /// have more rounds to go (`sk = redrive#<task id>`), so that a redrive is
@@ -872,7 +863,7 @@ impl Drafts {
 
     /// The owner's redrive under way with this id, if there is one.
     pub async fn redrive(&self, owner: &str, id: &str) -> Result<Option<Redrive>, AwsError> {
-        if !is_task_id(id) {
+        if !crate::auth::is_random_token(id) {
             return Ok(None);
         }
         self.fetch(owner, &redrive_key(id), "the redrive's progress")

@@ -161,6 +161,18 @@ pub fn query_partition(
         .expression_attribute_values(":pk", AttributeValue::S(partition.into()))
 }
 
+/// A `Query` of the items of one partition whose sort key starts with `prefix`.
+pub fn query_sort_prefix(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition: impl Into<String>,
+    prefix: impl Into<String>,
+) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    query_partition(client, table, partition)
+        .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+        .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
+}
+
 pub fn audit_partition(day: &str) -> String {
     format!("{}{day}", Entity::Audit.partition_prefix())
 }

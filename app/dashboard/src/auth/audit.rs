@@ -117,6 +117,28 @@ impl Show {
         }
     }
 
+    /// The query filter that keeps these entries (on `#action`), with its
+    /// values; none for all.
+    fn filter(self) -> Option<(String, Vec<(String, AttributeValue)>)> {
+        let values: Vec<(String, AttributeValue)> = SIGN_IN_ACTIONS
+            .iter()
+            .enumerate()
+            .map(|(n, action)| {
+                (
+                    format!(":signIn{n}"),
+                    AttributeValue::S((*action).to_owned()),
+                )
+            })
+            .collect();
+        let names: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+        let listed = format!("#action IN ({})", names.join(", "));
+        match self {
+            Show::All => None,
+            Show::SignIns => Some((listed, values)),
+            Show::Changes => Some((format!("NOT ({listed})"), values)),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Show::All => "all",
@@ -310,7 +332,7 @@ impl AuditLog {
             .table_name(&self.table)
             .set_key(Some(key.to_attributes()))
             .update_expression(
-                "SET #at = if_not_exists(#at, :window), #last = :now, #action = :action, #kind = :kind, #expires = :expires \
+                "SET #at = :window, #last = :now, #action = :action, #kind = :kind, #expires = :expires \
                  ADD #counter :one, #accounts :account, #addresses :address",
             )
             .expression_attribute_names("#at", "at")
@@ -350,6 +372,7 @@ impl AuditLog {
         limit: usize,
         show: Show,
     ) -> Result<Vec<Entry>, AwsError> {
+        let filter = show.filter();
         let mut entries = Vec::new();
         for back in 0..days {
             let Some(day) = now.checked_sub_days(Days::new(back)) else {
@@ -358,21 +381,12 @@ impl AuditLog {
             let partition = table::audit_partition(&day.format("%Y-%m-%d").to_string());
             let mut query = table::query_partition(&self.client, &self.table, partition)
                 .scan_index_forward(false);
-            if show != Show::All {
-                let names: Vec<String> = (0..SIGN_IN_ACTIONS.len())
-                    .map(|n| format!(":signIn{n}"))
-                    .collect();
-                let listed = format!("#action IN ({})", names.join(", "));
+            if let Some((expression, values)) = &filter {
                 query = query
-                    .filter_expression(if show == Show::SignIns {
-                        listed
-                    } else {
-                        format!("NOT ({listed})")
-                    })
+                    .filter_expression(expression)
                     .expression_attribute_names("#action", "action");
-                for (name, action) in names.iter().zip(SIGN_IN_ACTIONS) {
-                    query = query
-                        .expression_attribute_values(name, AttributeValue::S(action.to_owned()));
+                for (name, value) in values {
+                    query = query.expression_attribute_values(name, value.clone());
                 }
             }
             let mut items = query.into_paginator().items().send();

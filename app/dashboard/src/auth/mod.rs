@@ -90,11 +90,19 @@ pub struct Auth {
     pub audit: AuditLog,
 }
 
-/// A random URL-safe token (session ids, form tokens).
+/// A random URL-safe token (session ids, form tokens, task ids).
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 24];
+    let mut bytes = [0u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes).expect("the OS has randomness");
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
+const TOKEN_BYTES: usize = 24;
+
+/// Whether `text` has the form of a [`random_token`], and nothing else.
+pub fn is_random_token(text: &str) -> bool {
+    base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text)
+        .is_ok_and(|bytes| bytes.len() == TOKEN_BYTES)
 }
 
 impl Auth {

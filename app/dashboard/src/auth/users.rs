@@ -103,20 +103,16 @@ impl UserStore {
 
     pub async fn list(&self) -> Result<Vec<User>, AwsError> {
         let mut users = Vec::new();
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :users)")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(table::user_partition().to_owned()),
-            )
-            .expression_attribute_values(":users", AttributeValue::S(USER_SORT_PREFIX.to_owned()))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send();
+        let mut pages = table::query_sort_prefix(
+            &self.client,
+            &self.table,
+            table::user_partition(),
+            USER_SORT_PREFIX,
+        )
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send();
         while let Some(item) = pages.next().await {
             let item = item.map_err(|error| AwsError::from_sdk("listing users", error))?;
             users.push(
@@ -221,7 +217,6 @@ impl UserStore {
     /// Takes one admin from the count if more than one is left; false when
     /// this would leave none.
     async fn take_from_admins(&self) -> Result<bool, AwsError> {
-        self.count_admins().await?;
         let result = self
             .client
             .update_item()
@@ -245,6 +240,10 @@ impl UserStore {
             Change::Disabled(disabled) => (before.role, disabled),
         };
         let will_be_admin = role == Role::Admin && !disabled;
+        if was_admin != will_be_admin {
+            // Counted before the change, so that it counts the admins as they were.
+            self.count_admins().await?;
+        }
         if was_admin && !will_be_admin && !self.take_from_admins().await? {
             return Ok(Changed::WouldLeaveNoAdmin);
         }
@@ -273,21 +272,17 @@ impl UserStore {
             request.update_expression("SET #role = :role, disabled = :disabled")
         };
         let changed = conditional(format!("changing {}", before.email), request.send().await);
-        match changed {
-            Ok(true) => {
-                if will_be_admin && !was_admin {
-                    self.add_to_admins(1).await?;
-                }
-                Ok(Changed::Done)
-            }
-            Ok(false) | Err(_) => {
-                if was_admin && !will_be_admin {
-                    self.add_to_admins(1).await?;
-                }
-                changed?;
-                Ok(Changed::ChangedMeanwhile)
-            }
+        if was_admin && !will_be_admin && !matches!(changed, Ok(true)) {
+            // The user was not changed: give back the admin taken from the count.
+            self.add_to_admins(1).await?;
         }
+        if !changed? {
+            return Ok(Changed::ChangedMeanwhile);
+        }
+        if will_be_admin && !was_admin {
+            self.add_to_admins(1).await?;
+        }
+        Ok(Changed::Done)
     }
 
     async fn update(

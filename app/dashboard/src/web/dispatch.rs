@@ -67,6 +67,23 @@ fn came_from(headers: &HeaderMap) -> Option<String> {
     (safe == path).then_some(safe)
 }
 
+/// The cookies a session change leaves: a new session also marks the
+/// browser as one its account signed in from (`Cookies::with_device`).
+fn session_cookies(
+    cookies: &Cookies,
+    jar: axum_extra::extract::cookie::PrivateCookieJar,
+    change: &SessionChange,
+) -> axum_extra::extract::cookie::PrivateCookieJar {
+    match change {
+        SessionChange::Keep => jar,
+        SessionChange::Start(session) => {
+            let jar = cookies.with_device(jar, &session.email);
+            cookies.with_session(jar, session)
+        }
+        SessionChange::End => cookies.without_session(jar),
+    }
+}
+
 pub async fn run(
     endpoint: Endpoint,
     cookies: Arc<Cookies>,
@@ -113,14 +130,7 @@ pub async fn run(
     }
     match (outcome, form) {
         (Ok(done), true) => {
-            let jar = match &done.session {
-                SessionChange::Keep => jar,
-                SessionChange::Start(session) => {
-                    let jar = cookies.with_device(jar, &session.email);
-                    cookies.with_session(jar, session)
-                }
-                SessionChange::End => cookies.without_session(jar),
-            };
+            let jar = session_cookies(&cookies, jar, &done.session);
             let jar = if done.message.is_empty() {
                 jar
             } else {
@@ -143,14 +153,7 @@ pub async fn run(
             (jar, Redirect::to(&back)).into_response()
         }
         (Ok(done), false) => {
-            let jar = match &done.session {
-                SessionChange::Keep => jar,
-                SessionChange::Start(session) => {
-                    let jar = cookies.with_device(jar, &session.email);
-                    cookies.with_session(jar, session)
-                }
-                SessionChange::End => cookies.without_session(jar),
-            };
+            let jar = session_cookies(&cookies, jar, &done.session);
             (
                 jar,
                 axum::Json(json!({"message": done.message, "goTo": done.go_to})),
