@@ -44,12 +44,16 @@ impl OrderEmail {
 }
 
 fn subject(order: &Order) -> String {
-    let subject = format!(
+    single_line_subject(format!(
         "New order {}: {} from {}",
         order.id,
         order.formatted_total(),
         order.customer.name
-    );
+    ))
+}
+
+/// A subject SNS accepts: one line, fewer than 100 characters.
+pub(crate) fn single_line_subject(subject: String) -> String {
     // Line breaks are not allowed in a subject; names cannot hold them, but be sure.
     let single_line: String = subject
         .chars()

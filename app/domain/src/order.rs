@@ -68,12 +68,16 @@ impl fmt::Display for OrderStatus {
     }
 }
 
-/// Proof that the order email went out: when, and SNS's message id.
+/// Proof that the order went out in exactly one email: when, SNS's message
+/// id, and whether that email was the order's own or a digest of several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notified {
     pub at: DateTime<Utc>,
     pub message_id: String,
+    /// `Some(n)`: the email was a digest naming n orders, this one among them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_of: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
