@@ -1,6 +1,7 @@
 //! CPU cost per order of the pipeline's own work, without AWS calls:
 //! ingest (read the SQS message, validate, build the DynamoDB item) and
-//! notify (decode the stream image, render the email).
+//! notify (decode the stream image, render the email, or a digest of a
+//! spike's batch).
 //!
 //! `cargo bench -p pipeline --bench pipeline`
 
@@ -11,6 +12,7 @@ use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::OrderEmail;
+use domain::digest::{DIGEST_BODY_LIMIT, DigestContext, digests};
 use pipeline::ingest::read_message;
 use pipeline::notify::new_order;
 use pipeline::queue::attributes;
@@ -80,6 +82,22 @@ fn pipeline(c: &mut Criterion) {
             },
         );
     }
+    // A spike: 1,000 records (a full stream batch) decoded and rendered as digests.
+    let records: Vec<EventRecord> = (0..1000).map(|_| record(&message(3))).collect();
+    c.bench_function("notify: decode 1,000 images, render their digest", |b| {
+        b.iter(|| {
+            let orders: Vec<domain::Order> = black_box(&records)
+                .iter()
+                .map(|record| new_order(record).unwrap().unwrap())
+                .collect();
+            let refs: Vec<&domain::Order> = orders.iter().collect();
+            let context = DigestContext {
+                emails_per_second: 5,
+                link: None,
+            };
+            digests(&refs, &context, DIGEST_BODY_LIMIT)
+        })
+    });
 }
 
 criterion_group!(benches, pipeline);

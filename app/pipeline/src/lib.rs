@@ -4,6 +4,7 @@
 //! same code. No web framework, no dashboard.
 
 pub mod aws;
+pub mod email_rate;
 pub mod ingest;
 pub mod notify;
 pub mod queue;

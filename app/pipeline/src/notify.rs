@@ -1,31 +1,49 @@
-//! notify: DynamoDB stream records in, one order email per new order out.
+//! notify: DynamoDB stream records in; every new order in exactly one email
+//! out, its own or a digest.
 //!
 //! Two kinds of INSERT count: a new order, and an operator's request to send
 //! an order's email again (`NOTIFY#<orderId>`, written by the dashboard).
 //! For a batch, notify reads in one strongly consistent `BatchGetItem`
 //! which of its orders already say they were notified, and skips those, so
-//! a retried batch does not email twice; then it publishes the other orders'
-//! emails in one `PublishBatch` and records each SNS message id on its
-//! order with a conditional update.
+//! a retried batch does not email twice. Then it books slots on the order
+//! topic's schedule ([`crate::email_rate`]): when slots for one email an
+//! order start within a second, each order gets its own; otherwise the
+//! batch's orders go out as digests, one a currency, which wait for their
+//! slots. Each order then records the SNS message id that covered it with a
+//! conditional update.
 //! A failure reports the earliest failed record, so the stream resumes from
-//! there and no record is skipped. docs/pipeline.md says why this is one call
-//! an order and two a batch, and where the one duplicate window is.
+//! there and no record is skipped. docs/pipeline.md says why the rate holds
+//! with many publishers, and where the one duplicate window is.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use domain::digest::{DIGEST_BODY_LIMIT, DigestContext, digests};
 use domain::{Notified, Order, OrderEmail, OrderId};
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
-use crate::aws::Aws;
-use crate::settings::{MissingSetting, env, read_env};
-use crate::store::{OrderItem, OrderStore, StoreError};
+use crate::aws::{Aws, AwsError};
+use crate::email_rate::EmailSchedule;
+use crate::settings::{
+    BadSetting, email_rate_from_env, env, optional_env, read_env, zone_from_env,
+};
+use crate::store::{DigestCounts, OrderItem, OrderStore, StoreError};
 use crate::table::{Entity, entity_of, order_id_of};
-use crate::topic::{OrderTopic, PUBLISH_BATCH_LIMIT};
+use crate::topic::{OrderTopic, booked_up};
+
+/// Orders get an email each while slots for all of them start this soon.
+pub const OWN_EMAILS_WITHIN: Duration = Duration::from_secs(1);
+/// A digest waits at most this long for its slot; with the schedule fuller
+/// still, the batch fails and the stream hands it over again.
+pub const DIGEST_WITHIN: Duration = Duration::from_secs(20);
+/// Order marks written at once.
+const MARKS_AT_ONCE: usize = 32;
 
 /// Every AWS call notify makes, as IAM names it: its role allows these (and
 /// what Lambda's stream polling needs), a test checks both ways.
@@ -109,23 +127,65 @@ pub fn work_of(record: &EventRecord) -> Result<Work, StoreError> {
     }
 }
 
+/// Where a digest points: the dashboard's orders of the digest's days.
+#[derive(Clone, Debug)]
+pub struct DigestLink {
+    /// The dashboard's address (`https://…`), if known.
+    pub dashboard_url: Option<String>,
+    /// The shop's time zone, in which the dashboard counts days.
+    pub zone: Tz,
+}
+
+impl DigestLink {
+    pub fn none() -> Self {
+        Self {
+            dashboard_url: None,
+            zone: Tz::UTC,
+        }
+    }
+
+    /// The orders page filtered to the shop days from `first` to `last`.
+    pub fn orders_between(&self, first: DateTime<Utc>, last: DateTime<Utc>) -> Option<String> {
+        let base = self.dashboard_url.as_deref()?.trim_end_matches('/');
+        let day = |at: DateTime<Utc>| at.with_timezone(&self.zone).date_naive();
+        Some(format!(
+            "{base}/orders?from={}&to={}",
+            day(first),
+            day(last)
+        ))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Notify {
     orders: OrderStore,
     topic: OrderTopic,
+    digest_counts: DigestCounts,
+    link: DigestLink,
 }
 
 impl Notify {
-    pub fn new(orders: OrderStore, topic: OrderTopic) -> Self {
-        Self { orders, topic }
+    pub fn new(orders: OrderStore, topic: OrderTopic, link: DigestLink) -> Self {
+        let digest_counts = DigestCounts::new(orders.client().clone(), orders.table());
+        Self {
+            orders,
+            topic,
+            digest_counts,
+            link,
+        }
     }
 
-    /// The function as deployed: table and topic from the environment.
-    pub fn from_env(aws: &Aws) -> Result<Self, MissingSetting> {
+    /// The function as deployed: table, topic and rate from the environment.
+    pub fn from_env(aws: &Aws) -> Result<Self, BadSetting> {
         let [table, topic_arn] = read_env(env::NOTIFY)?;
+        let schedule = EmailSchedule::new(aws.dynamodb(), &table, email_rate_from_env()?);
         Ok(Self::new(
             OrderStore::new(aws.dynamodb(), table),
-            OrderTopic::new(aws.sns(), topic_arn),
+            OrderTopic::new(aws.sns(), topic_arn, schedule),
+            DigestLink {
+                dashboard_url: optional_env(env::DASHBOARD_URL),
+                zone: zone_from_env()?,
+            },
         ))
     }
 
@@ -212,37 +272,28 @@ impl Notify {
                 }
                 Ok(Work::NewOrder(order)) => {
                     mailing.insert(order.id.clone());
-                    let email = OrderEmail::for_order(&order);
                     to_mail.push(Mail {
                         record: index,
                         order,
-                        email,
                     });
                     None
                 }
             });
         }
-        for group in publish_groups(&to_mail) {
-            let mailed = AssertUnwindSafe(self.mail_all(group))
+        if !to_mail.is_empty() {
+            let mailed = AssertUnwindSafe(self.mail_all(&to_mail))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|panic| {
                     let what = crate::panic_message(panic.as_ref());
-                    group
+                    to_mail
                         .iter()
                         .map(|_| Err(NotifyError::Panicked(what.clone())))
                         .collect()
                 });
-            for (mail, result) in group.iter().zip(mailed) {
-                match &result {
-                    Ok(Outcome::Notified {
-                        order_id,
-                        message_id,
-                    }) => tracing::info!(%order_id, %message_id, "order email published"),
-                    Ok(_) => {}
-                    Err(error) => {
-                        tracing::error!(order_id = %mail.order.id, %error, "the order email failed; the record will be retried")
-                    }
+            for (mail, result) in to_mail.iter().zip(mailed) {
+                if let Err(error) = &result {
+                    tracing::error!(order_id = %mail.order.id, %error, "the order email failed; the record will be retried");
                 }
                 results[mail.record] = Some(result);
             }
@@ -253,32 +304,136 @@ impl Notify {
             .collect()
     }
 
-    /// Publishes the emails in one call, then records each on its order;
-    /// one result an email, in order.
-    async fn mail_all(&self, group: &[Mail]) -> Vec<Result<Outcome, NotifyError>> {
-        let emails: Vec<&OrderEmail> = group.iter().map(|mail| &mail.email).collect();
-        let published = self.topic.publish_all(&emails).await;
-        let now = Utc::now();
-        let marks = group
+    /// Mails every order once: its own email when the schedule has room for
+    /// one each within [`OWN_EMAILS_WITHIN`], digests otherwise. One result
+    /// an order, in order.
+    async fn mail_all(&self, mails: &[Mail]) -> Vec<Result<Outcome, NotifyError>> {
+        let emails: Vec<OrderEmail> = mails
             .iter()
-            .zip(published)
-            .map(|(mail, published)| async move {
-                let order_id = mail.order.id.clone();
-                let notified = Notified {
-                    at: now,
-                    message_id: published?,
-                };
-                Ok(
-                    match self.orders.mark_notified(&mail.order, &notified).await? {
-                        true => Outcome::Notified {
-                            order_id,
-                            message_id: notified.message_id,
-                        },
-                        false => Outcome::AlreadyNotified(order_id),
-                    },
-                )
-            });
-        futures::future::join_all(marks).await
+            .map(|mail| OrderEmail::for_order(&mail.order))
+            .collect();
+        let email_refs: Vec<&OrderEmail> = emails.iter().collect();
+        match self
+            .topic
+            .publish_each(&email_refs, OWN_EMAILS_WITHIN)
+            .await
+        {
+            Err(error) => mails.iter().map(|_| Err(error.clone().into())).collect(),
+            Ok(Some(published)) => {
+                let coverage = published
+                    .into_iter()
+                    .map(|message| message.map(|message_id| (message_id, None)))
+                    .collect();
+                self.mark_all(mails, coverage).await
+            }
+            Ok(None) => self.mail_digests(mails).await,
+        }
+    }
+
+    /// Mails the orders as digests, each waiting up to [`DIGEST_WITHIN`] for its slot.
+    async fn mail_digests(&self, mails: &[Mail]) -> Vec<Result<Outcome, NotifyError>> {
+        let orders: Vec<&Order> = mails.iter().map(|mail| &*mail.order).collect();
+        let first = orders
+            .iter()
+            .map(|order| order.created_at)
+            .min()
+            .unwrap_or_default();
+        let last = orders
+            .iter()
+            .map(|order| order.created_at)
+            .max()
+            .unwrap_or_default();
+        let context = DigestContext {
+            emails_per_second: self.topic.rate().per_second(),
+            link: self.link.orders_between(first, last),
+        };
+        let digests = digests(&orders, &context, DIGEST_BODY_LIMIT);
+        let emails: Vec<&OrderEmail> = digests.iter().map(|digest| &digest.email).collect();
+        let published = match self.topic.publish_each(&emails, DIGEST_WITHIN).await {
+            Ok(Some(published)) => published,
+            Ok(None) => {
+                let error = booked_up(self.topic.rate(), DIGEST_WITHIN);
+                return mails.iter().map(|_| Err(error.clone().into())).collect();
+            }
+            Err(error) => return mails.iter().map(|_| Err(error.clone().into())).collect(),
+        };
+        let mut covered: HashMap<&OrderId, Result<(String, Option<u32>), AwsError>> =
+            HashMap::new();
+        for (digest, message) in digests.iter().zip(published) {
+            if let Ok(message_id) = &message {
+                tracing::info!(%message_id, orders = digest.orders.len(), "order digest published");
+                if let Err(error) = self
+                    .digest_counts
+                    .add(Utc::now(), digest.orders.len() as u64)
+                    .await
+                {
+                    tracing::warn!(%error, "counting the digest failed; the overview will undercount it");
+                }
+            }
+            for id in &digest.orders {
+                let size = digest.orders.len() as u32;
+                covered.insert(
+                    id,
+                    message.clone().map(|message_id| (message_id, Some(size))),
+                );
+            }
+        }
+        let coverage = mails
+            .iter()
+            .map(|mail| {
+                covered
+                    .remove(&mail.order.id)
+                    .expect("every order is in one digest")
+            })
+            .collect();
+        self.mark_all(mails, coverage).await
+    }
+
+    /// Records on each order the message that covered it (or its failure).
+    async fn mark_all(
+        &self,
+        mails: &[Mail],
+        coverage: Vec<Result<(String, Option<u32>), AwsError>>,
+    ) -> Vec<Result<Outcome, NotifyError>> {
+        let now = Utc::now();
+        let marks: Vec<_> = mails
+            .iter()
+            .zip(coverage)
+            .map(|(mail, covered)| self.mark(mail, covered, now))
+            .collect();
+        futures::stream::iter(marks)
+            .buffered(MARKS_AT_ONCE)
+            .collect()
+            .await
+    }
+
+    async fn mark(
+        &self,
+        mail: &Mail,
+        covered: Result<(String, Option<u32>), AwsError>,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, NotifyError> {
+        let order_id = mail.order.id.clone();
+        let (message_id, digest_of) = covered?;
+        let notified = Notified {
+            at: now,
+            message_id,
+            digest_of,
+        };
+        Ok(
+            match self.orders.mark_notified(&mail.order, &notified).await? {
+                true => {
+                    if digest_of.is_none() {
+                        tracing::info!(%order_id, message_id = %notified.message_id, "order email published");
+                    }
+                    Outcome::Notified {
+                        order_id,
+                        message_id: notified.message_id,
+                    }
+                }
+                false => Outcome::AlreadyNotified(order_id),
+            },
+        )
     }
 }
 
@@ -286,30 +441,6 @@ impl Notify {
 struct Mail {
     record: usize,
     order: Box<Order>,
-    email: OrderEmail,
-}
-
-/// SNS takes at most ten emails and 256 KiB a `PublishBatch`: groups of
-/// emails, in order, that fit.
-fn publish_groups(mails: &[Mail]) -> Vec<&[Mail]> {
-    /// Below SNS's 262,144 bytes, leaving room for subjects and attributes.
-    const PAYLOAD_LIMIT: usize = 200 * 1024;
-    let mut groups = Vec::new();
-    let mut start = 0;
-    let mut bytes = 0;
-    for (index, mail) in mails.iter().enumerate() {
-        let size = mail.email.body.len() + mail.email.subject.len() + 200;
-        if index > start && (index - start == PUBLISH_BATCH_LIMIT || bytes + size > PAYLOAD_LIMIT) {
-            groups.push(&mails[start..index]);
-            start = index;
-            bytes = 0;
-        }
-        bytes += size;
-    }
-    if start < mails.len() {
-        groups.push(&mails[start..]);
-    }
-    groups
 }
 
 #[cfg(test)]
@@ -368,50 +499,23 @@ mod tests {
         assert_eq!(work_of(&record("INSERT", user)).unwrap(), Work::Nothing);
     }
 
-    fn mails(body_bytes: &[usize]) -> Vec<Mail> {
-        let order = new_order(&record("INSERT", order_image()))
-            .unwrap()
-            .unwrap();
-        body_bytes
-            .iter()
-            .enumerate()
-            .map(|(record, bytes)| {
-                let mut email = OrderEmail::for_order(&order);
-                email.body = "x".repeat(*bytes);
-                Mail {
-                    record,
-                    order: Box::new(order.clone()),
-                    email,
-                }
-            })
-            .collect()
-    }
-
-    fn group_sizes(mails: &[Mail]) -> Vec<usize> {
-        publish_groups(mails)
-            .iter()
-            .map(|group| group.len())
-            .collect()
-    }
-
     #[test]
-    fn a_publish_batch_takes_ten_emails_at_most() {
-        assert_eq!(group_sizes(&mails(&[500; 25])), vec![10, 10, 5]);
-        assert!(group_sizes(&mails(&[])).is_empty());
-    }
-
-    #[test]
-    fn a_publish_batch_stays_under_snss_payload_limit() {
-        // Three emails of 90 KB: two fit under 200 KiB, the third starts a group.
-        assert_eq!(group_sizes(&mails(&[90_000; 3])), vec![2, 1]);
-        // An email bigger than the limit still goes, alone.
-        assert_eq!(group_sizes(&mails(&[300_000, 500])), vec![1, 1]);
-        let groups = mails(&[100, 200_000, 100]);
-        let order: Vec<usize> = publish_groups(&groups)
-            .iter()
-            .flat_map(|group| group.iter().map(|mail| mail.record))
-            .collect();
-        assert_eq!(order, vec![0, 1, 2], "the records' order is kept");
+    fn a_digest_links_to_the_shop_days_of_its_orders() {
+        let link = DigestLink {
+            dashboard_url: Some("https://dash.example/".to_owned()),
+            zone: "America/New_York".parse().unwrap(),
+        };
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        assert_eq!(
+            link.orders_between(at("2026-11-24T03:00:00Z"), at("2026-11-24T10:00:00Z"))
+                .as_deref(),
+            Some("https://dash.example/orders?from=2026-11-23&to=2026-11-24")
+        );
+        assert_eq!(
+            DigestLink::none()
+                .orders_between(at("2026-11-24T03:00:00Z"), at("2026-11-24T03:00:00Z")),
+            None
+        );
     }
 
     #[test]

@@ -13,6 +13,13 @@ pub mod env {
 
     pub const INGEST: [&str; 2] = [ORDERS_TABLE, DEAD_LETTER_QUEUE_URL];
     pub const NOTIFY: [&str; 2] = [ORDERS_TABLE, ORDER_TOPIC_ARN];
+    /// Most messages a second the order topic publishes (1 to 10, 5 unset):
+    /// every publisher, notify and the dashboard, reads it.
+    pub const ORDER_EMAILS_PER_SECOND: &str = "ORDER_EMAILS_PER_SECOND";
+    /// The dashboard's address, for the link in a digest (none unset).
+    pub const DASHBOARD_URL: &str = "DASHBOARD_URL";
+    /// What notify reads when set and does without when not.
+    pub const NOTIFY_OPTIONAL: [&str; 3] = [ORDER_EMAILS_PER_SECOND, DASHBOARD_URL, SHOP_TIME_ZONE];
     pub const SESSION_SECRET_ARN: &str = "SESSION_SECRET_ARN";
     pub const ADMIN_EMAIL: &str = "ADMIN_EMAIL";
     pub const ADMIN_PASSWORD_SECRET_ARN: &str = "ADMIN_PASSWORD_SECRET_ARN";
@@ -27,7 +34,7 @@ pub mod env {
     /// the dashboard's days, "today" and charts follow it.
     pub const SHOP_TIME_ZONE: &str = "SHOP_TIME_ZONE";
     /// What the dashboard reads when set and does without when not.
-    pub const DASHBOARD_OPTIONAL: [&str; 1] = [SHOP_TIME_ZONE];
+    pub const DASHBOARD_OPTIONAL: [&str; 2] = [SHOP_TIME_ZONE, ORDER_EMAILS_PER_SECOND];
     /// The dashboard's sign-in settings, on AWS (locally `cargo run` makes its own).
     pub const DASHBOARD_AUTH: [&str; 3] =
         [SESSION_SECRET_ARN, ADMIN_EMAIL, ADMIN_PASSWORD_SECRET_ARN];
@@ -52,6 +59,50 @@ pub fn read_env<const N: usize>(names: [&str; N]) -> Result<[String; N], Missing
 )]
 pub struct MissingSetting(pub String);
 
+/// A setting that is there but cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum BadSetting {
+    #[error(transparent)]
+    Missing(#[from] MissingSetting),
+    #[error(
+        "SHOP_TIME_ZONE {0:?} is not an IANA time zone name like Europe/Lisbon or America/New_York"
+    )]
+    UnknownZone(String),
+    #[error("ORDER_EMAILS_PER_SECOND {0}")]
+    EmailRate(String),
+}
+
+/// An optional setting: `None` when unset or blank.
+pub fn optional_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// The shop's time zone from its name; UTC for an empty one.
+pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, BadSetting> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(chrono_tz::Tz::UTC);
+    }
+    name.parse()
+        .map_err(|_| BadSetting::UnknownZone(name.to_owned()))
+}
+
+/// The shop's time zone from `SHOP_TIME_ZONE` (UTC unset).
+pub fn zone_from_env() -> Result<chrono_tz::Tz, BadSetting> {
+    parse_zone(&optional_env(env::SHOP_TIME_ZONE).unwrap_or_default())
+}
+
+/// The order topic's rate from `ORDER_EMAILS_PER_SECOND` (5 unset).
+pub fn email_rate_from_env() -> Result<crate::email_rate::EmailRate, BadSetting> {
+    optional_env(env::ORDER_EMAILS_PER_SECOND)
+        .map_or(Ok(crate::email_rate::EmailRate::DEFAULT), |text| {
+            crate::email_rate::EmailRate::parse(&text)
+        })
+        .map_err(BadSetting::EmailRate)
+}
+
 /// How long ingest may run on one batch.
 pub const INGEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// At least six times ingest's timeout, as AWS advises for SQS event sources.
@@ -62,7 +113,8 @@ pub const QUEUE_RETENTION: Duration = Duration::from_secs(4 * 24 * 3600);
 /// Dead letters wait longer than orders, for ops to look at them.
 pub const DEAD_LETTER_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 pub const INGEST_BATCH_SIZE: i32 = 10;
-pub const NOTIFY_BATCH_SIZE: usize = 100;
+/// Large, so that under a full email schedule a digest covers all that waited.
+pub const NOTIFY_BATCH_SIZE: usize = 1000;
 /// Attempts at one stream batch before it goes to notify's on-failure queue.
 pub const NOTIFY_MAX_RETRY_ATTEMPTS: u32 = 10;
 

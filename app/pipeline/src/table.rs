@@ -31,6 +31,9 @@ pub enum Entity {
     Audit,
     /// `DRAFT#<email>` / `<id>`: an operator's edit of a dead letter, in progress.
     Draft,
+    /// `MAIL` / `SCHEDULE`: the order topic's first free publish slot, shared
+    /// by every publisher; `MAIL` / `DIGESTS#<hour>`: orders mailed in digests.
+    Mail,
 }
 
 impl Entity {
@@ -43,6 +46,7 @@ impl Entity {
             Entity::Throttle => "THROTTLE",
             Entity::Audit => "AUDIT#",
             Entity::Draft => "DRAFT#",
+            Entity::Mail => "MAIL",
         }
     }
 
@@ -55,19 +59,27 @@ impl Entity {
             Entity::Throttle => "THROTTLE",
             Entity::Audit => "AUDIT#*",
             Entity::Draft => "DRAFT#*",
+            Entity::Mail => "MAIL",
         }
     }
 }
 
 /// The kinds the dashboard writes; its role may write nothing else
 /// (`infra/template.yaml`, checked by the agreement test).
-pub const DASHBOARD_WRITES: [Entity; 5] = [
+pub const DASHBOARD_WRITES: [Entity; 6] = [
     Entity::NotifyRequest,
     Entity::User,
     Entity::Throttle,
     Entity::Audit,
     Entity::Draft,
+    Entity::Mail,
 ];
+
+/// The kinds notify writes: orders (their marks) and the email schedule.
+pub const NOTIFY_WRITES: [Entity; 2] = [Entity::Order, Entity::Mail];
+
+/// The start of the sort key of the digest counts, one item a UTC hour.
+pub const DIGEST_COUNT_PREFIX: &str = "DIGESTS#";
 
 /// The start of every user's sort key.
 pub const USER_SORT_PREFIX: &str = "USER#";
@@ -130,6 +142,22 @@ impl Key {
         Self {
             pk: format!("{}{owner}", Entity::Draft.partition_prefix()),
             sk: id.to_owned(),
+        }
+    }
+
+    /// The order topic's publish schedule.
+    pub fn email_schedule() -> Self {
+        Self {
+            pk: Entity::Mail.partition_prefix().to_owned(),
+            sk: "SCHEDULE".to_owned(),
+        }
+    }
+
+    /// How many orders went out in digests in one UTC hour (`2026-11-24T10`).
+    pub fn digest_count(hour: &str) -> Self {
+        Self {
+            pk: Entity::Mail.partition_prefix().to_owned(),
+            sk: format!("{DIGEST_COUNT_PREFIX}{hour}"),
         }
     }
 
@@ -201,6 +229,8 @@ pub fn entity_of(pk: &str, sk: &str) -> Option<Entity> {
         Some(Entity::Audit)
     } else if pk.starts_with(Entity::Draft.partition_prefix()) {
         Some(Entity::Draft)
+    } else if pk == Entity::Mail.partition_prefix() {
+        Some(Entity::Mail)
     } else {
         None
     }
@@ -228,6 +258,8 @@ mod tests {
             (Key::throttle("pair#a#b"), Entity::Throttle),
             (Key::audit("2026-11-24", "x".into()), Entity::Audit),
             (Key::draft("ana@example.com", "d1"), Entity::Draft),
+            (Key::email_schedule(), Entity::Mail),
+            (Key::digest_count("2026-11-24T10"), Entity::Mail),
         ] {
             assert_eq!(key.entity(), Some(entity), "{key:?}");
         }

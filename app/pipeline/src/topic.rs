@@ -1,10 +1,14 @@
-//! The SNS topic that emails every subscribed address about new orders.
+//! The SNS topic that emails every subscribed address about new orders, no
+//! faster than its [`EmailSchedule`] allows.
 
 use std::collections::HashMap;
 
-use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
+use std::time::Duration;
+
+use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::aws::{AwsError, AwsErrorKind};
+use crate::email_rate::{EmailRate, EmailSchedule, START_LATENESS_MS, wait_for};
 use domain::OrderEmail;
 use domain::notification::AttributeValue;
 
@@ -12,13 +16,20 @@ use domain::notification::AttributeValue;
 pub struct OrderTopic {
     client: aws_sdk_sns::Client,
     arn: String,
+    schedule: EmailSchedule,
 }
 
 impl OrderTopic {
-    pub fn new(client: aws_sdk_sns::Client, arn: impl Into<String>) -> Self {
+    /// The topic; every publish books a slot of `schedule` first.
+    pub fn new(
+        client: aws_sdk_sns::Client,
+        arn: impl Into<String>,
+        schedule: EmailSchedule,
+    ) -> Self {
         Self {
             client,
             arn: arn.into(),
+            schedule,
         }
     }
 
@@ -26,8 +37,53 @@ impl OrderTopic {
         &self.arn
     }
 
-    /// Publishes the email; returns SNS's message id.
-    pub async fn publish(&self, email: &OrderEmail) -> Result<String, AwsError> {
+    pub fn rate(&self) -> EmailRate {
+        self.schedule.rate()
+    }
+
+    /// Publishes one email in a slot that starts within `within`; returns
+    /// SNS's message id, or a `Throttled` error when the schedule is fuller.
+    pub async fn publish(&self, email: &OrderEmail, within: Duration) -> Result<String, AwsError> {
+        match self.publish_each(&[email], within).await? {
+            Some(mut results) => results.remove(0),
+            None => Err(booked_up(self.rate(), within)),
+        }
+    }
+
+    /// Publishes each email in a slot of its own, if slots for all of them
+    /// start within `within`; `None`, and nothing published, when the
+    /// schedule is fuller. One result an email, in order.
+    pub async fn publish_each(
+        &self,
+        emails: &[&OrderEmail],
+        within: Duration,
+    ) -> Result<Option<Vec<Result<String, AwsError>>>, AwsError> {
+        let Some(mut slots) = self.schedule.book(emails.len() as u32, within).await? else {
+            return Ok(None);
+        };
+        let mut results = Vec::with_capacity(emails.len());
+        let mut next = 0;
+        while let Some(email) = emails.get(results.len()) {
+            let late = wait_for(slots[next]).await;
+            if late > Duration::from_millis(START_LATENESS_MS) {
+                // Slow to get here (a long publish, a paused instance): the
+                // rest take new slots rather than crowd into the next second.
+                let left = (emails.len() - results.len()) as u32;
+                slots = self
+                    .schedule
+                    .book(left, MAX_REBOOKING_WAIT)
+                    .await?
+                    .ok_or_else(|| booked_up(self.rate(), MAX_REBOOKING_WAIT))?;
+                next = 0;
+                continue;
+            }
+            results.push(self.publish_now(email).await);
+            next += 1;
+        }
+        Ok(Some(results))
+    }
+
+    async fn publish_now(&self, email: &OrderEmail) -> Result<String, AwsError> {
         let output = self
             .client
             .publish()
@@ -37,87 +93,27 @@ impl OrderTopic {
             .set_message_attributes(Some(attributes(email)))
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk("publishing the order email", error))?;
+            .map_err(|error| AwsError::from_sdk("publishing an order email", error))?;
         Ok(output.message_id.unwrap_or_default())
-    }
-
-    /// Publishes up to [`PUBLISH_BATCH_LIMIT`] emails in one call; one
-    /// result an email, in order: SNS accepts or refuses each on its own.
-    pub async fn publish_all(&self, emails: &[&OrderEmail]) -> Vec<Result<String, AwsError>> {
-        let entries = emails
-            .iter()
-            .enumerate()
-            .map(|(index, email)| {
-                PublishBatchRequestEntry::builder()
-                    .id(index.to_string())
-                    .subject(&email.subject)
-                    .message(&email.body)
-                    .set_message_attributes(Some(attributes(email)))
-                    .build()
-                    .expect("id and message are set")
-            })
-            .collect();
-        let output = match self
-            .client
-            .publish_batch()
-            .topic_arn(&self.arn)
-            .set_publish_batch_request_entries(Some(entries))
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(error) => {
-                let error = AwsError::from_sdk("publishing the order emails", error);
-                return emails.iter().map(|_| Err(error.clone())).collect();
-            }
-        };
-        let mut results: Vec<Result<String, AwsError>> = emails
-            .iter()
-            .map(|_| {
-                Err(AwsError {
-                    action: "publishing the order email".to_owned(),
-                    kind: AwsErrorKind::Unavailable,
-                    code: None,
-                    message: "SNS's answer did not mention it".to_owned(),
-                })
-            })
-            .collect();
-        let mut place = |id: Option<&str>, result| {
-            if let Some(slot) = id
-                .and_then(|id| id.parse::<usize>().ok())
-                .and_then(|index| results.get_mut(index))
-            {
-                *slot = result;
-            }
-        };
-        for published in output.successful() {
-            place(
-                published.id(),
-                Ok(published.message_id().unwrap_or_default().to_owned()),
-            );
-        }
-        for refused in output.failed() {
-            let code = refused.code().to_owned();
-            place(
-                Some(refused.id()),
-                Err(AwsError {
-                    action: "publishing the order email".to_owned(),
-                    kind: if refused.sender_fault() {
-                        AwsErrorKind::Rejected
-                    } else {
-                        AwsErrorKind::Unavailable
-                    },
-                    message: format!("{code} ({})", refused.message().unwrap_or("no message")),
-                    code: Some(code),
-                }),
-            );
-        }
-        results
     }
 }
 
-/// The most entries one `PublishBatch` takes.
-pub const PUBLISH_BATCH_LIMIT: usize = 10;
+/// How long the rest of a booking that ran late may wait for new slots.
+const MAX_REBOOKING_WAIT: Duration = Duration::from_secs(20);
+
+/// The error for a schedule with no room soon enough.
+pub fn booked_up(rate: EmailRate, within: Duration) -> AwsError {
+    AwsError {
+        action: "booking a slot for the order emails".to_owned(),
+        kind: AwsErrorKind::Throttled,
+        code: None,
+        message: format!(
+            "the order topic sends at most {} emails a second and is booked for more than {} s ahead",
+            rate.per_second(),
+            within.as_secs()
+        ),
+    }
+}
 
 /// The email's attributes, which subscriptions' filter policies match.
 fn attributes(email: &OrderEmail) -> HashMap<String, MessageAttributeValue> {

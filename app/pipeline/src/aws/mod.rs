@@ -146,15 +146,29 @@ pub struct Call {
 /// tests use it to show that a refused request made none, and that each
 /// function calls exactly what its IAM role allows.
 #[derive(Debug, Clone, Default)]
-pub struct CallLog(Arc<Mutex<Vec<Call>>>);
+pub struct CallLog(Arc<Mutex<Vec<(Call, chrono::DateTime<chrono::Utc>)>>>);
 
 impl CallLog {
     pub fn calls(&self) -> Vec<Call> {
-        self.0.lock().expect("call log lock").clone()
+        let calls = self.0.lock().expect("call log lock");
+        calls.iter().map(|(call, _)| call.clone()).collect()
     }
 
     pub fn count(&self) -> usize {
         self.0.lock().expect("call log lock").len()
+    }
+
+    /// When each call of `service` / `operation` (SDK names: `SNS`,
+    /// `Publish`) started, in the order they did.
+    pub fn started(&self, service: &str, operation: &str) -> Vec<chrono::DateTime<chrono::Utc>> {
+        let calls = self.0.lock().expect("call log lock");
+        calls
+            .iter()
+            .filter(|(call, _)| {
+                call.service.eq_ignore_ascii_case(service) && call.operation == operation
+            })
+            .map(|(_, at)| *at)
+            .collect()
     }
 }
 
@@ -170,10 +184,14 @@ impl Intercept for CallLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(metadata) = cfg.load::<Metadata>() {
-            self.0.lock().expect("call log lock").push(Call {
+            let call = Call {
                 service: metadata.service().to_owned(),
                 operation: metadata.name().to_owned(),
-            });
+            };
+            self.0
+                .lock()
+                .expect("call log lock")
+                .push((call, chrono::Utc::now()));
         }
         Ok(())
     }

@@ -127,6 +127,9 @@ pub struct OrderItem {
     notified_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sns_message_id: Option<String>,
+    /// How many orders the digest that covered this one named (absent: its own email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    digest_orders: Option<u32>,
 }
 
 /// The UTC month an instant falls in (`2026-11`), as the indexes partition by.
@@ -179,6 +182,7 @@ impl OrderItem {
             request_hash: order.request_hash.clone(),
             notified_at: order.notified.as_ref().map(|n| timestamp(n.at)),
             sns_message_id: order.notified.as_ref().map(|n| n.message_id.clone()),
+            digest_orders: order.notified.as_ref().and_then(|n| n.digest_of),
         }
     }
 
@@ -189,6 +193,7 @@ impl OrderItem {
             (Some(at), Some(message_id)) => Some(Notified {
                 at: parse_time(&self.pk, &at)?,
                 message_id,
+                digest_of: self.digest_orders,
             }),
             _ => None,
         };
@@ -368,7 +373,7 @@ impl OrderStore {
             .table_name(&self.table)
             .set_key(Some(mark.key))
             .condition_expression(MarkNotified::CONDITION)
-            .update_expression(MarkNotified::UPDATE)
+            .update_expression(MarkNotified::update(notified))
             .set_expression_attribute_names(Some(mark.names))
             .set_expression_attribute_values(Some(mark.values))
             .send()
@@ -394,9 +399,17 @@ impl MarkNotified {
     const CONDITION: &str = "attribute_exists(pk) AND #status <> :notified";
     const UPDATE: &str =
         "SET #status = :notified, notifiedAt = :at, snsMessageId = :messageId REMOVE awaitingEmail";
+    const UPDATE_DIGEST: &str = "SET #status = :notified, notifiedAt = :at, snsMessageId = :messageId, digestOrders = :digestOrders REMOVE awaitingEmail";
+
+    fn update(notified: &Notified) -> &'static str {
+        match notified.digest_of {
+            Some(_) => Self::UPDATE_DIGEST,
+            None => Self::UPDATE,
+        }
+    }
 
     fn new(order: &Order, notified: &Notified) -> Self {
-        Self {
+        let mut mark = Self {
             key: Key::order(order.id.as_str()).to_attributes(),
             names: HashMap::from([("#status".to_owned(), "status".to_owned())]),
             values: HashMap::from([
@@ -410,7 +423,14 @@ impl MarkNotified {
                     AttributeValue::S(notified.message_id.clone()),
                 ),
             ]),
+        };
+        if let Some(orders) = notified.digest_of {
+            mark.values.insert(
+                ":digestOrders".to_owned(),
+                AttributeValue::N(orders.to_string()),
+            );
         }
+        mark
     }
 }
 
@@ -457,6 +477,7 @@ mod tests {
         order.notified = Some(Notified {
             at: order.created_at,
             message_id: "m-1".into(),
+            digest_of: None,
         });
         let notified = to_item(&order).unwrap();
         assert!(
