@@ -4,7 +4,8 @@
 //! Options: `--demo N` posts N demo orders once the stack is up.
 //! Environment: `PORT` (default 3000), `NOTIFICATION_EMAIL` (default
 //! orders@example.com), `ADMIN_PASSWORD` (the first admin's; generated and
-//! printed when unset), `RUST_LOG`.
+//! printed when unset), `SHOP_TIME_ZONE` (UTC), `ORDER_EMAILS_PER_SECOND`
+//! (5: the order topic's most messages a second, 1 to 10), `RUST_LOG`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -33,7 +34,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), RUST_LOG."
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), RUST_LOG."
                 );
                 std::process::exit(0);
             }
@@ -63,9 +64,8 @@ fn options() -> anyhow::Result<StackOptions> {
         session_secret: Cookies::random_secret(),
         api_errors: local_stack::api::ErrorDetail::FieldLevel,
         redeliver_after: None,
-        shop_time_zone: dashboard::parse_zone(
-            &std::env::var("SHOP_TIME_ZONE").unwrap_or_default(),
-        )?,
+        shop_time_zone: pipeline::settings::zone_from_env()?,
+        email_rate: pipeline::settings::email_rate_from_env()?,
     })
 }
 

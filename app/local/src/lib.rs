@@ -17,7 +17,7 @@ pub mod stack;
 pub mod stream_trigger;
 
 pub use clients::Clients;
-pub use mailbox::DeliveredEmail;
+pub use mailbox::{DeliveredEmail, Suspension};
 pub use moto::Moto;
 pub use provision::Resources;
 pub use stack::{CallLogs, LocalStack, StackOptions};

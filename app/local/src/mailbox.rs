@@ -1,11 +1,21 @@
 //! SNS cannot send email from this machine, so the local stack subscribes a
 //! queue of its own to the order topic and prints each notification as the
 //! email it would have been, addressed to the topic's email subscribers.
+//!
+//! It keeps SNS's rule for email too: an email subscription that gets more
+//! than 10 messages in one second is suspended (on AWS it goes back to
+//! "pending confirmation" and is deleted after 48 hours unless confirmed
+//! again). The mailbox then stops delivering to that address and says so
+//! loudly, so a stack that mails too fast fails here as it would on AWS.
+//! It counts every message for every address, filter policies aside, which
+//! is stricter than SNS for a subscriber with a minimum.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::Clients;
@@ -21,6 +31,13 @@ pub struct DeliveredEmail {
     pub message_id: String,
 }
 
+impl DeliveredEmail {
+    /// The orders this email names: its own, or a digest's.
+    pub fn order_ids(&self) -> Vec<String> {
+        domain::digest::orders_named(&self.subject, &self.body)
+    }
+}
+
 /// What SNS puts in an SQS subscriber's message.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -31,11 +48,56 @@ struct Envelope {
     message: String,
 }
 
+/// An email subscription the mailbox suspended, as SNS would have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suspension {
+    pub email: String,
+    /// When the message over the limit was sent.
+    pub at: DateTime<Utc>,
+    /// Messages the address got in the second that ended with it.
+    pub in_one_second: usize,
+}
+
+/// SNS's hard limit: messages a second to one email subscription.
+pub const SNS_EMAIL_LIMIT: usize = 10;
+
+/// Send times (Unix milliseconds) of the messages each address got lately.
+#[derive(Debug, Default)]
+struct DeliveryRate {
+    sent: HashMap<String, Vec<i64>>,
+}
+
+impl DeliveryRate {
+    /// Counts a message to `email` sent at `sent_ms`; returns the most
+    /// messages in any one second around it.
+    fn count(&mut self, email: &str, sent_ms: i64) -> usize {
+        let times = self.sent.entry(email.to_owned()).or_default();
+        let at = times.partition_point(|&t| t <= sent_ms);
+        times.insert(at, sent_ms);
+        // Messages reach the mailbox a little out of order; a few seconds is plenty.
+        let newest = *times.last().expect("just inserted");
+        times.retain(|&t| t > newest - 5_000);
+        times
+            .iter()
+            .filter(|&&start| start > sent_ms - 1_000 && start <= sent_ms)
+            .map(|&start| {
+                times
+                    .iter()
+                    .filter(|&&t| t >= start && t < start + 1_000)
+                    .count()
+            })
+            .max()
+            .unwrap_or(1)
+    }
+}
+
 pub struct Mailbox {
     clients: Clients,
     queue_url: String,
     subscriptions: Subscriptions,
     delivered: Arc<Mutex<Vec<DeliveredEmail>>>,
+    suspended: Arc<Mutex<Vec<Suspension>>>,
+    rate: Mutex<DeliveryRate>,
     print: bool,
 }
 
@@ -67,6 +129,8 @@ impl Mailbox {
             queue_url,
             subscriptions: Subscriptions::new(clients.sns.clone(), topic_arn),
             delivered: Arc::default(),
+            suspended: Arc::default(),
+            rate: Mutex::default(),
             print,
         })
     }
@@ -74,6 +138,11 @@ impl Mailbox {
     /// Every email delivered so far (shared with the running mailbox).
     pub fn delivered(&self) -> Arc<Mutex<Vec<DeliveredEmail>>> {
         Arc::clone(&self.delivered)
+    }
+
+    /// The subscriptions suspended so far (shared with the running mailbox).
+    pub fn suspended(&self) -> Arc<Mutex<Vec<Suspension>>> {
+        Arc::clone(&self.suspended)
     }
 
     pub async fn run(self) {
@@ -93,6 +162,7 @@ impl Mailbox {
             .queue_url(&self.queue_url)
             .max_number_of_messages(10)
             .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .send()
             .await?;
         let messages = received.messages.unwrap_or_default();
@@ -103,8 +173,13 @@ impl Mailbox {
         for message in messages {
             let envelope: Envelope = serde_json::from_str(message.body().unwrap_or_default())
                 .context("the mailbox got a message that is not an SNS notification")?;
+            let sent_ms = message
+                .attributes()
+                .and_then(|attributes| attributes.get(&MessageSystemAttributeName::SentTimestamp))
+                .and_then(|ms| ms.parse::<i64>().ok())
+                .unwrap_or_else(|| Utc::now().timestamp_millis());
             let email = DeliveredEmail {
-                to: to.clone(),
+                to: self.deliver_to(&to, sent_ms),
                 subject: envelope.subject.unwrap_or_default(),
                 body: envelope.message,
                 message_id: envelope.message_id,
@@ -124,6 +199,38 @@ impl Mailbox {
             }
         }
         Ok(())
+    }
+
+    /// Who gets a message sent at `sent_ms`: the subscribers not suspended,
+    /// suspending those it takes over SNS's limit.
+    fn deliver_to(&self, subscribers: &[String], sent_ms: i64) -> Vec<String> {
+        let mut suspended = self.suspended.lock().expect("mailbox lock");
+        let mut rate = self.rate.lock().expect("mailbox lock");
+        let mut to = Vec::new();
+        for email in subscribers {
+            if suspended
+                .iter()
+                .any(|suspension| &suspension.email == email)
+            {
+                continue;
+            }
+            let in_one_second = rate.count(email, sent_ms);
+            if in_one_second > SNS_EMAIL_LIMIT {
+                let at = DateTime::from_timestamp_millis(sent_ms).unwrap_or_default();
+                eprintln!(
+                    "\n🚨 SNS WOULD SUSPEND {email}: {in_one_second} messages in one second (at {at}), over SNS's limit of {SNS_EMAIL_LIMIT} a second for an email subscription. On AWS the subscription goes back to pending confirmation and is deleted after 48 hours unless confirmed again; the local mailbox delivers nothing more to it.\n"
+                );
+                tracing::error!(%email, in_one_second, "email subscription suspended: over SNS's limit of 10 messages a second");
+                suspended.push(Suspension {
+                    email: email.clone(),
+                    at,
+                    in_one_second,
+                });
+                continue;
+            }
+            to.push(email.clone());
+        }
+        to
     }
 
     /// Confirmed email subscribers: who SNS would mail.
@@ -150,4 +257,29 @@ fn print_email(email: &DeliveredEmail) {
         text.push('\n');
     }
     println!("{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_the_most_messages_in_any_one_second() {
+        let mut rate = DeliveryRate::default();
+        for (n, ms) in [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(rate.count("a@example.com", *ms), n + 1);
+        }
+        // 1,000 ms after the first: a new second, holding nine of the others.
+        assert_eq!(rate.count("a@example.com", 1_000), 10);
+        // Out of order: a message sent at 950 makes 11 in [0, 1000).
+        assert_eq!(rate.count("a@example.com", 950), 11);
+        assert_eq!(
+            rate.count("b@example.com", 950),
+            1,
+            "each address counts alone"
+        );
+    }
 }

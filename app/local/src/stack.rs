@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::Clients;
 use crate::api::{self, ErrorDetail};
-use crate::mailbox::{DeliveredEmail, Mailbox};
+use crate::mailbox::{DeliveredEmail, Mailbox, Suspension};
 use crate::provision::{Resources, provision};
 use crate::sqs_trigger::SqsTrigger;
 use crate::stream_trigger::StreamTrigger;
@@ -21,6 +21,8 @@ use dashboard::web::{self, cookies::Cookies};
 use dashboard::{Dashboard, DashboardResources};
 use domain::Email;
 use pipeline::aws::{Aws, CallLog, Patience, config_for_endpoint};
+use pipeline::email_rate::{EmailRate, EmailSchedule};
+use pipeline::notify::DigestLink;
 use pipeline::queue::{DeadLetterQueue, OrderQueue};
 use pipeline::settings::ResourceNames;
 use pipeline::store::OrderStore;
@@ -50,6 +52,8 @@ pub struct StackOptions {
     /// Failed messages come back after this rather than the queue's
     /// visibility timeout (tests that inject faults set it).
     pub redeliver_after: Option<std::time::Duration>,
+    /// Most messages a second the order topic publishes (`ORDER_EMAILS_PER_SECOND`).
+    pub email_rate: EmailRate,
 }
 
 /// Every AWS call each deployed part made here: the order API (API
@@ -73,7 +77,10 @@ pub struct LocalStack {
     pub resources: Resources,
     /// `http://127.0.0.1:PORT`
     pub api_url: String,
+    email_rate: EmailRate,
+    shop_time_zone: chrono_tz::Tz,
     delivered: Arc<Mutex<Vec<DeliveredEmail>>>,
+    suspended: Arc<Mutex<Vec<Suspension>>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -102,6 +109,7 @@ impl LocalStack {
         )
         .await?;
         let delivered = mailbox.delivered();
+        let suspended = mailbox.suspended();
 
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
@@ -123,6 +131,7 @@ impl LocalStack {
                 dead_letter_queue_url: resources.dead_letter_queue_url.clone(),
                 topic_arn: resources.topic_arn.clone(),
                 zone: options.shop_time_zone,
+                email_rate: options.email_rate,
             },
         );
         // Plain HTTP on loopback: browsers would drop Secure cookies.
@@ -148,7 +157,10 @@ impl LocalStack {
             pipeline,
             resources,
             api_url,
+            email_rate: options.email_rate,
+            shop_time_zone: options.shop_time_zone,
             delivered,
+            suspended,
             tasks: Vec::new(),
         };
         let sqs_trigger = SqsTrigger {
@@ -197,8 +209,27 @@ impl LocalStack {
         let aws = Aws::recording(self.pipeline.clone(), self.calls.notify.clone());
         Notify::new(
             OrderStore::new(aws.dynamodb(), &self.resources.names.table),
-            OrderTopic::new(aws.sns(), &self.resources.topic_arn),
+            OrderTopic::new(
+                aws.sns(),
+                &self.resources.topic_arn,
+                self.email_schedule(&aws),
+            ),
+            DigestLink {
+                dashboard_url: Some(self.api_url.clone()),
+                zone: self.shop_time_zone,
+            },
         )
+    }
+
+    /// The order topic's schedule, shared by every publisher of this stack.
+    pub fn email_schedule(&self, aws: &Aws) -> EmailSchedule {
+        EmailSchedule::new(aws.dynamodb(), &self.resources.names.table, self.email_rate)
+    }
+
+    /// Email subscriptions the local mailbox suspended, as SNS would have
+    /// for going over its limit (none, in a healthy stack).
+    pub fn suspended_subscriptions(&self) -> Vec<Suspension> {
+        self.suspended.lock().expect("mailbox lock").clone()
     }
 
     /// The notifications delivered so far.

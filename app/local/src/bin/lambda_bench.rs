@@ -192,14 +192,23 @@ fn package_kib(options: &Options, function: &str) -> Option<u64> {
         .map(|metadata| metadata.len() / 1024)
 }
 
-/// Counts the orders stored, and those notified, by reading each back.
+/// What reading every order back found.
+struct Checked {
+    stored: usize,
+    /// Distinct SNS messages that covered the orders (own emails and digests).
+    emails: usize,
+}
+
+/// Counts the orders stored, those notified and the emails that covered
+/// them, by reading each back.
 async fn check_orders(
     clients: &Clients,
     table: &str,
     expect_notified: bool,
-) -> anyhow::Result<(usize, usize)> {
+) -> anyhow::Result<Checked> {
     let mut stored = 0;
     let mut notified = 0;
+    let mut messages = std::collections::HashSet::new();
     let mut pages = clients
         .dynamodb
         .scan()
@@ -218,12 +227,18 @@ async fn check_orders(
             if item.contains_key("notifiedAt") {
                 notified += 1;
             }
+            if let Some(message) = item.get("snsMessageId").and_then(|id| id.as_s().ok()) {
+                messages.insert(message.clone());
+            }
         }
     }
     if expect_notified && notified != stored {
         bail!("{table}: {notified} of {stored} orders notified");
     }
-    Ok((stored, notified))
+    Ok(Checked {
+        stored,
+        emails: messages.len(),
+    })
 }
 
 async fn stack(clients: &Clients, name: &str) -> anyhow::Result<Resources> {
@@ -251,7 +266,9 @@ async fn pipeline_pair(
                 ingest_events(&format!("{label}{run}"), events, options.batch),
             )
             .await?;
-        let (stored, _) = check_orders(clients, &resources.names.table, false).await?;
+        let stored = check_orders(clients, &resources.names.table, false)
+            .await?
+            .stored;
         if stored != events * options.batch {
             bail!(
                 "{label} ingest {run}: stored {stored} of {} orders",
@@ -264,7 +281,14 @@ async fn pipeline_pair(
             .map(|event| serde_json::to_value(event).expect("JSON"))
             .collect();
         let measured_notify = notify(&resources).run(run, stream).await?;
-        check_orders(clients, &resources.names.table, true).await?;
+        let checked = check_orders(clients, &resources.names.table, true).await?;
+        println!(
+            "{label} notify {run}: {} emails for {} orders in batches of {} ({:.0} per 1,000 orders)",
+            checked.emails,
+            checked.stored,
+            options.batch,
+            checked.emails as f64 * 1000.0 / checked.stored.max(1) as f64
+        );
         runs.push((measured_ingest, measured_notify));
     }
     let between = (options.large - options.small) * options.batch;
