@@ -18,7 +18,8 @@ pub mod web;
 use chrono_tz::Tz;
 use domain::Email;
 use pipeline::aws::Aws;
-use pipeline::settings::{env, read_env};
+use pipeline::email_rate::{EmailRate, EmailSchedule};
+use pipeline::settings::{email_rate_from_env, env, read_env, zone_from_env};
 use pipeline::store::OrderStore;
 use pipeline::topic::OrderTopic;
 
@@ -77,34 +78,20 @@ pub struct DashboardResources {
     pub dead_letter_queue_url: String,
     pub topic_arn: String,
     pub zone: Tz,
-}
-
-/// Why the shop's time zone setting cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "SHOP_TIME_ZONE {0:?} is not an IANA time zone name like Europe/Lisbon or America/New_York"
-)]
-pub struct UnknownZone(pub String);
-
-/// The shop's time zone from its name; UTC for an empty one.
-pub fn parse_zone(name: &str) -> Result<Tz, UnknownZone> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Ok(Tz::UTC);
-    }
-    name.parse().map_err(|_| UnknownZone(name.to_owned()))
+    /// Most messages a second the order topic publishes, shared with notify.
+    pub email_rate: EmailRate,
 }
 
 impl DashboardResources {
     pub fn from_env() -> anyhow::Result<Self> {
         let [table, order_queue_url, dead_letter_queue_url, topic_arn] = read_env(env::DASHBOARD)?;
-        let zone = parse_zone(&std::env::var(env::SHOP_TIME_ZONE).unwrap_or_default())?;
         Ok(Self {
             table,
             order_queue_url,
             dead_letter_queue_url,
             topic_arn,
-            zone,
+            zone: zone_from_env()?,
+            email_rate: email_rate_from_env()?,
         })
     }
 }
@@ -117,7 +104,7 @@ impl Dashboard {
         Self {
             auth: Auth::new(dynamodb.clone(), &resources.table),
             drafts: dead_letters::Drafts::new(dynamodb.clone(), &resources.table),
-            orders: orders::Orders::new(OrderStore::new(dynamodb, resources.table)),
+            orders: orders::Orders::new(OrderStore::new(dynamodb.clone(), &resources.table)),
             zone: resources.zone,
             queues: QueueMonitor::new(sqs.clone(), pipeline::aws_client!(aws_sdk_cloudwatch, aws)),
             dead_letters: DeadLetters::new(
@@ -126,7 +113,11 @@ impl Dashboard {
                 &resources.order_queue_url,
             ),
             subscriptions: Subscriptions::new(sns.clone(), &resources.topic_arn),
-            topic: OrderTopic::new(sns, resources.topic_arn),
+            topic: OrderTopic::new(
+                sns,
+                resources.topic_arn,
+                EmailSchedule::new(dynamodb.clone(), &resources.table, resources.email_rate),
+            ),
             order_queue_url: resources.order_queue_url,
             dead_letter_queue_url: resources.dead_letter_queue_url,
         }

@@ -16,7 +16,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use pipeline::aws::AwsError;
 use pipeline::store::orders::month_of;
 use pipeline::store::orders::schema::{self, Index};
-use pipeline::store::{OrderItem, OrderStore, StoreError};
+use pipeline::store::{DigestCounts, DigestFigures, OrderItem, OrderStore, StoreError};
 use pipeline::table::{Key, PARTITION_KEY, SORT_KEY};
 
 /// The longest date range one listing covers, in days.
@@ -224,6 +224,13 @@ impl Orders {
 
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, AwsError> {
         self.store.get(id).await.map_err(unreadable)
+    }
+
+    /// Orders mailed in digests, and digest emails, in the last 24 hours.
+    pub async fn digested_last_day(&self, now: DateTime<Utc>) -> Result<DigestFigures, AwsError> {
+        DigestCounts::new(self.store.client().clone(), self.store.table())
+            .last_day(now)
+            .await
     }
 
     fn query(

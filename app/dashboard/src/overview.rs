@@ -10,6 +10,8 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use pipeline::store::DigestFigures;
+
 use crate::orders::Timing;
 use crate::outcome::ActionError;
 use crate::{Dashboard, QueueStats, SubscriptionStatus};
@@ -72,7 +74,11 @@ pub struct Overview {
     /// (at most [`NOT_NOTIFIED_COUNTED`] counted).
     pub not_notified: usize,
     pub confirmed_subscriptions: usize,
-    pub pending_subscriptions: usize,
+    /// Addresses whose subscription is not confirmed: new, or suspended by
+    /// SNS for getting more than 10 messages in a second.
+    pub pending_subscriptions: Vec<String>,
+    /// Orders mailed in digests in the last 24 hours.
+    pub digested: DigestFigures,
 }
 
 /// Where the shop's day that holds `now` began.
@@ -167,7 +173,16 @@ impl Dashboard {
             - Duration::hours(23))
         .min(day_start)
         .min(now - Duration::hours(24));
-        let (timings, queue, dead_letter_queue, subscriptions, not_notified, sent_hour, sent_day) = tokio::join!(
+        let (
+            timings,
+            queue,
+            dead_letter_queue,
+            subscriptions,
+            not_notified,
+            sent_hour,
+            sent_day,
+            digested,
+        ) = tokio::join!(
             self.orders.timings(window_start, now),
             self.queues.stats(&self.order_queue_url),
             self.queues.stats(&self.dead_letter_queue_url),
@@ -178,6 +193,7 @@ impl Dashboard {
                 .messages_sent(&self.order_queue_url, Duration::hours(1)),
             self.queues
                 .messages_sent(&self.order_queue_url, Duration::hours(24)),
+            self.orders.digested_last_day(now),
         );
         let timings = timings?;
         let queue = queue?;
@@ -186,6 +202,11 @@ impl Dashboard {
             .iter()
             .filter(|s| matches!(s.status, SubscriptionStatus::Confirmed { .. }))
             .count();
+        let pending = subscriptions
+            .iter()
+            .filter(|s| s.status == SubscriptionStatus::Pending)
+            .map(|s| s.email.clone())
+            .collect();
         let waiting = queue.visible + queue.in_flight + queue.delayed;
         Ok(Overview {
             zone: self.zone,
@@ -215,7 +236,8 @@ impl Dashboard {
             dead_letter_queue: dead_letter_queue?,
             not_notified: not_notified?.len(),
             confirmed_subscriptions: confirmed,
-            pending_subscriptions: subscriptions.len() - confirmed,
+            pending_subscriptions: pending,
+            digested: digested?,
         })
     }
 }

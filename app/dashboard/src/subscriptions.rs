@@ -14,6 +14,9 @@ use crate::auth::CurrentUser;
 use crate::auth::audit::Record;
 use crate::outcome::{ActionError, Audited};
 
+/// How long a test notification may wait for a slot on the order topic.
+const TEST_NOTIFICATION_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Real SNS lists an unconfirmed subscription with this in place of its ARN.
 const PENDING: &str = "PendingConfirmation";
 
@@ -358,7 +361,22 @@ impl Dashboard {
                 .to_owned(),
             attributes: vec![("test", AttributeValue::String("true".to_owned()))],
         };
-        let attempt = self.topic.publish(&email).await.map_err(ActionError::from);
+        let rate = self.topic.rate().per_second();
+        let attempt = self
+            .topic
+            .publish(&email, TEST_NOTIFICATION_WITHIN)
+            .await
+            .map_err(|error| match error.kind {
+                AwsErrorKind::Throttled => ActionError::Unavailable {
+                    what: "Sending the test notification".to_owned(),
+                    reason: format!(
+                        "the order emails are going out at their limit of {rate} a second, with no room in the next {} seconds.",
+                        TEST_NOTIFICATION_WITHIN.as_secs()
+                    ),
+                    advice: "Try again in a minute, when the orders have been mailed.".to_owned(),
+                },
+                _ => ActionError::from(error),
+            });
         let mut record = Record::new(&actor.email, "send test notification", "order topic");
         if let Ok(message_id) = &attempt {
             record = record.detail("SNS message", message_id);

@@ -86,10 +86,13 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
     let status = order.status();
     let total = order.formatted_total();
     let notified_at = order.notified.as_ref().map(|n| n.at);
-    let message_id = order
-        .notified
-        .as_ref()
-        .map(|n| format!("SNS message {}", n.message_id));
+    let message_id = order.notified.as_ref().map(|n| match n.digest_of {
+        Some(orders) => format!(
+            "in a digest of {orders} orders, SNS message {}",
+            n.message_id
+        ),
+        None => format!("its own email, SNS message {}", n.message_id),
+    });
     view! {
         <Heading title=format!("Order {}", order.id) subtitle=format!("{} · {}", total, format::absolute(order.created_at))/>
         <p><a href="/orders">"← All orders"</a></p>

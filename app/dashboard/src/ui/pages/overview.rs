@@ -3,7 +3,7 @@
 use chrono::Utc;
 use leptos::prelude::*;
 
-use super::widgets::{Heading, Problem};
+use super::widgets::{Heading, Problem, UnconfirmedSubscriptions};
 use crate::auth::Viewer;
 use crate::overview::{Health, Hour, NOT_NOTIFIED_COUNTED, Overview, Spread};
 use crate::ui::access::{Granted, Page};
@@ -35,7 +35,10 @@ pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
     let dead = overview.dead_letter_queue.total();
     let not_notified = overview.not_notified;
     let zone = format::zone_name(overview.zone);
+    let pending = overview.pending_subscriptions.len();
+    let digested = overview.digested;
     view! {
+        <UnconfirmedSubscriptions pending=overview.pending_subscriptions.clone()/>
         <div class="cards" data-refresh="30">
             {card("/orders", false, view! {
                 <span class="label">"Orders today"</span>
@@ -57,10 +60,19 @@ pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
                 <span class="figure">{if not_notified >= NOT_NOTIFIED_COUNTED { format!("{not_notified}+") } else { not_notified.to_string() }}</span>
                 <span class="muted">{if not_notified > 0 { "for over 10 minutes: send them again" } else { "every order was mailed" }}</span>
             })}
-            {card("/subscriptions", overview.confirmed_subscriptions == 0, view! {
+            {card("/subscriptions", overview.confirmed_subscriptions == 0 || pending > 0, view! {
                 <span class="label">"Order emails go to"</span>
                 <span class="figure">{overview.confirmed_subscriptions}</span>
-                <span class="muted">{format!("confirmed, {} pending confirmation", overview.pending_subscriptions)}</span>
+                <span class="muted">{format!("confirmed, {pending} not confirmed: they get nothing")}</span>
+            })}
+            {card("/orders", false, view! {
+                <span class="label">"Mailed in digests, 24 hours"</span>
+                <span class="figure">{digested.orders}</span>
+                <span class="muted">{match digested.digests {
+                    0 => "orders came slowly enough for one email each".to_owned(),
+                    1 => "in 1 digest email".to_owned(),
+                    n => format!("in {n} digest emails"),
+                }}</span>
             })}
         </div>
         <section class="card" aria-labelledby="health">

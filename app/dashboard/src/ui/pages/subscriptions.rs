@@ -7,7 +7,8 @@ use crate::ui::access::{Granted, Page};
 use leptos::server_fn::ServerFn;
 
 use super::widgets::{
-    Confirm, Csrf, Empty, FieldProblem, Heading, Problem, invalid, kept, problem_id,
+    Confirm, Csrf, Empty, FieldProblem, Heading, Problem, UnconfirmedSubscriptions, invalid, kept,
+    problem_id,
 };
 use crate::ui::actions::{
     AddSubscription, RemoveSubscription, SendTestNotification, SetSubscriptionFilter,
@@ -32,7 +33,9 @@ impl Page for SubscriptionsPage {
         />
         {Suspend::new(async move {
             match dashboard().subscriptions.list().await {
-                Ok(subscriptions) => subscriptions_view(subscriptions).into_any(),
+                Ok(subscriptions) => {
+                    subscriptions_view(subscriptions, dashboard().topic.rate().per_second()).into_any()
+                }
                 Err(error) => view! { <Problem error=error.into()/> }.into_any(),
             }
         })}
@@ -41,8 +44,17 @@ impl Page for SubscriptionsPage {
     }
 }
 
-pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoView + use<> {
+pub fn subscriptions_view(
+    subscriptions: Vec<EmailSubscription>,
+    emails_per_second: u32,
+) -> impl IntoView + use<> {
+    let pending: Vec<String> = subscriptions
+        .iter()
+        .filter(|subscription| subscription.status == SubscriptionStatus::Pending)
+        .map(|subscription| subscription.email.clone())
+        .collect();
     view! {
+        <UnconfirmedSubscriptions pending=pending/>
         <section class="card">
             <h2>"Add an address"</h2>
             <form method="post" action=AddSubscription::PATH class="row">
@@ -92,6 +104,17 @@ pub fn subscriptions_view(subscriptions: Vec<EmailSubscription>) -> impl IntoVie
                 <button type="submit">"Send a test notification"</button>
             </form>
             <p class="muted small">"Sends a sample email to every confirmed address without a minimum total."</p>
+        </section>
+        <section class="card">
+            <h2>"Busy times: digests"</h2>
+            <p>{format!(
+                "The order emails go out at most {emails_per_second} a second, below the 10 a second at which Amazon SNS suspends an email address. \
+                 When orders come faster, they are gathered into digests: one email listing each order (id, time, customer, total, items) with the total, \
+                 one digest a currency. Every order is in exactly one email, its own or a digest, and its page says which."
+            )}</p>
+            <p class="muted small">
+                "An address with a minimum gets a digest when at least one of its orders reaches the minimum; the digest then lists all of its orders, small ones too, largest total in the subject."
+            </p>
         </section>
     }
 }

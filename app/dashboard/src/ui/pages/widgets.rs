@@ -50,6 +50,27 @@ pub fn Problem(error: ActionError) -> impl IntoView {
     }
 }
 
+/// Said loudly wherever the order emails are shown: addresses whose
+/// subscription is not confirmed get no order email, and SNS also puts a
+/// confirmed one back to pending when it got more than 10 messages in one
+/// second. Nothing when every subscription is confirmed.
+#[component]
+pub fn UnconfirmedSubscriptions(pending: Vec<String>) -> impl IntoView {
+    (!pending.is_empty()).then(|| {
+        let count = pending.len();
+        view! {
+            <div class="problem" role="alert">
+                <h2>{if count == 1 { "1 address gets no order emails".to_owned() } else { format!("{count} addresses get no order emails") }}</h2>
+                <p>{format!("Not confirmed: {}.", pending.join(", "))}</p>
+                <p class="small">
+                    "Either the address never followed SNS's confirmation link, or SNS suspended it for getting more than 10 messages in one second (it then deletes it after 48 hours unless it is confirmed again). "
+                    "Ask the owner to follow the link in SNS's latest email; if it is lost, remove the address and add it again. The order topic sends at most its configured rate, below that limit, so a suspension means something else published to it: tell ops."
+                </p>
+            </div>
+        }
+    })
+}
+
 /// A multi-line box for editing text a client sent (a dead letter's body).
 /// Leptos writes a `<textarea>`'s children unescaped, as it does a
 /// script's, so `</textarea>` in the text would end the box and the rest
