@@ -845,9 +845,8 @@ async fn find_an_order(browser: &Browser, order_id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_passes_axe_for_every_role_and_the_tasks_work_with_and_without_javascript() {
-    // scripts/check runs this test on its own, after the others: Chromium
-    // beside the fault bursts starves moto on two cores.
-    if std::env::var_os("SKIP_BROWSER_TEST").is_some() {
+    // Chromium beside the fault bursts starves moto on two cores.
+    if crate::support::runs_alone() {
         return;
     }
     let Some(tools) = tools() else {

@@ -571,6 +571,7 @@ async fn local_stack(detail: ErrorDetail) -> LocalStack {
             api_errors: detail,
             redeliver_after: None,
             shop_time_zone: chrono_tz::Tz::UTC,
+            email_rate: pipeline::email_rate::EmailRate::DEFAULT,
         },
     )
     .await

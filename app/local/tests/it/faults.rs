@@ -76,12 +76,8 @@ async fn place(
 fn emails_per_order(stack: &LocalStack) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for email in stack.delivered_emails() {
-        if let Some(id) = email
-            .subject
-            .strip_prefix("New order ")
-            .and_then(|rest| rest.split(':').next())
-        {
-            *counts.entry(id.to_owned()).or_default() += 1;
+        for id in email.order_ids() {
+            *counts.entry(id).or_default() += 1;
         }
     }
     counts
@@ -149,7 +145,7 @@ async fn a_burst_through_faults_stores_and_mails_every_accepted_order_once() {
             Fault::Stall(Duration::from_secs(4)),
             0.02,
         ),
-        Rule::on("sns", "PublishBatch", Fault::Throttle, 0.05),
+        Rule::on("sns", "Publish", Fault::Throttle, 0.05),
     ]);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -478,7 +474,7 @@ async fn crashes_between_calls_store_once_and_mail_once_but_in_the_documented_wi
     crash_at(
         &proxy,
         "sns",
-        "PublishBatch",
+        "Publish",
         HoldPoint::BeforeCall,
         async move { notify.handle(first).await },
     )
@@ -502,13 +498,9 @@ async fn crashes_between_calls_store_once_and_mail_once_but_in_the_documented_wi
     let event = local_stack::stream_trigger::event_of(records, &stack.resources.stream_arn);
     let notify = stack.notify();
     let first = event.clone();
-    crash_at(
-        &proxy,
-        "dynamodb",
-        "UpdateItem",
-        HoldPoint::BeforeCall,
-        async move { notify.handle(first).await },
-    )
+    crash_at(&proxy, "sns", "Publish", HoldPoint::AfterCall, async move {
+        notify.handle(first).await
+    })
     .await;
     stack.notify().handle(event).await;
     tokio::time::sleep(Duration::from_secs(2)).await;

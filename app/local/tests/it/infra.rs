@@ -72,6 +72,7 @@ fn every_variable_a_function_reads_is_set() {
     for (function, names) in [
         ("IngestFunction", env::INGEST.as_slice()),
         ("NotifyFunction", env::NOTIFY.as_slice()),
+        ("NotifyFunction", env::NOTIFY_OPTIONAL.as_slice()),
         ("DashboardFunction", env::DASHBOARD.as_slice()),
         ("DashboardFunction", env::DASHBOARD_AUTH.as_slice()),
         ("DashboardFunction", env::DASHBOARD_OPTIONAL.as_slice()),
@@ -126,6 +127,29 @@ fn queues_match_the_local_stack() {
         source["FunctionResponseTypes"][0],
         "ReportBatchItemFailures"
     );
+}
+
+#[test]
+fn the_email_rate_is_set_as_the_code_allows_it() {
+    use pipeline::email_rate::EmailRate;
+    let template = template();
+    let parameter = &template["Parameters"]["OrderEmailsPerSecond"];
+    assert_eq!(
+        number(&parameter["Default"]),
+        u64::from(EmailRate::DEFAULT.per_second())
+    );
+    assert_eq!(number(&parameter["MinValue"]), 1);
+    assert_eq!(
+        number(&parameter["MaxValue"]),
+        u64::from(EmailRate::SNS_EMAIL_LIMIT)
+    );
+    let notify = resource(&template, "NotifyFunction");
+    assert!(
+        number(&notify["Timeout"]) >= pipeline::notify::DIGEST_WITHIN.as_secs() * 2,
+        "notify outlives a digest's longest wait for its slot, with room for its marks"
+    );
+    let alarm = resource(&template, "OrderEmailFailuresAlarm");
+    assert_eq!(alarm["MetricName"], "NumberOfNotificationsFailed");
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod faults;
 mod flow;
 mod fuzz;
 mod gate;
+mod inbox;
 mod infra;
 mod ops;
 mod pages;

@@ -347,6 +347,7 @@ async fn health_figures_come_from_the_orders_timestamps() {
                     &Notified {
                         at: received + Duration::seconds(n + 1),
                         message_id: format!("m-{n}"),
+                        digest_of: None,
                     },
                 )
                 .await
@@ -369,6 +370,7 @@ async fn health_figures_come_from_the_orders_timestamps() {
                 &Notified {
                     at: received + Duration::seconds(20),
                     message_id: format!("e-{n}"),
+                    digest_of: None,
                 },
             )
             .await

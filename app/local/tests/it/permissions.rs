@@ -309,6 +309,31 @@ async fn each_role_allows_exactly_what_its_function_calls() {
 }
 
 #[test]
+fn notify_reads_and_writes_only_orders_and_the_email_schedule() {
+    let template = template();
+    let statements = template["Resources"]["NotifyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .clone();
+    let table = statements
+        .iter()
+        .find(|statement| statement["Sid"] == "ReadAndMarkOrders")
+        .expect("a statement for notify's table calls");
+    let keys: BTreeSet<String> =
+        table["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|key| key.as_str().unwrap().to_owned())
+            .collect();
+    let expected: BTreeSet<String> = pipeline::table::NOTIFY_WRITES
+        .iter()
+        .map(|entity| entity.leading_key_pattern().to_owned())
+        .collect();
+    assert_eq!(keys, expected);
+}
+
+#[test]
 fn the_dashboard_writes_only_its_own_kinds_of_item() {
     let template = template();
     let statements = template["Resources"]["DashboardRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]

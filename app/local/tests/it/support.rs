@@ -34,6 +34,14 @@ pub fn unique_prefix() -> String {
     )
 }
 
+/// True when a test that loads the machine must return at once:
+/// scripts/check runs everything with `SKIP_SOLO_TESTS=1`, then those tests
+/// one at a time (the browser test, the flash sale), since on two cores
+/// either beside the fault bursts starves moto.
+pub fn runs_alone() -> bool {
+    std::env::var_os("SKIP_SOLO_TESTS").is_some()
+}
+
 /// A stack with its own resources, its API on a free port.
 pub async fn stack(run_pipeline: bool) -> LocalStack {
     stack_on(moto_endpoint(), run_pipeline, None).await
@@ -72,6 +80,7 @@ async fn start(
             api_errors: local_stack::api::ErrorDetail::FieldLevel,
             redeliver_after,
             shop_time_zone,
+            email_rate: pipeline::email_rate::EmailRate::DEFAULT,
         },
     )
     .await
