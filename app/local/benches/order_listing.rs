@@ -33,6 +33,7 @@ async fn seeded_stack(moto: &Moto, per_day: usize) -> LocalStack {
             session_secret: "benchmark-session-secret-of-32-characters".to_owned(),
             api_errors: local_stack::api::ErrorDetail::FieldLevel,
             shop_time_zone: chrono_tz::Tz::UTC,
+            email_rate: pipeline::email_rate::EmailRate::DEFAULT,
             redeliver_after: None,
         },
     )
@@ -58,6 +59,7 @@ async fn seeded_stack(moto: &Moto, per_day: usize) -> LocalStack {
                     let notified = Notified {
                         at: at + Duration::seconds(1),
                         message_id: format!("message-{n}"),
+                        digest_of: None,
                     };
                     store
                         .mark_notified(&order, &notified)

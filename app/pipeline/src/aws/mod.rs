@@ -146,7 +146,10 @@ pub struct Call {
 /// tests use it to show that a refused request made none, and that each
 /// function calls exactly what its IAM role allows.
 #[derive(Debug, Clone, Default)]
-pub struct CallLog(Arc<Mutex<Vec<(Call, chrono::DateTime<chrono::Utc>)>>>);
+pub struct CallLog(Arc<Mutex<Vec<TimedCall>>>);
+
+/// A call and when it started.
+type TimedCall = (Call, chrono::DateTime<chrono::Utc>);
 
 impl CallLog {
     pub fn calls(&self) -> Vec<Call> {
