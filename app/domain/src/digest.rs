@@ -126,8 +126,9 @@ fn digest_email(
     let part = numbering
         .map(|(index, count)| format!(" (part {index} of {count})"))
         .unwrap_or_default();
+    let orders_word = if totals.orders == 1 { "order" } else { "orders" };
     let subject = single_line_subject(format!(
-        "{} new orders, {}{part}: largest {}",
+        "{} new {orders_word}, {}{part}: largest {}",
         totals.orders,
         totals.total.format(currency),
         totals.largest.format(currency)
@@ -136,7 +137,7 @@ fn digest_email(
     // Writing to a String cannot fail.
     let _ = writeln!(
         body,
-        "{} new orders in {}{part}, received {} to {}",
+        "{} new {orders_word} in {}{part}, received {} to {}",
         totals.orders,
         currency.code(),
         totals.first.format("%Y-%m-%d %H:%M:%S"),

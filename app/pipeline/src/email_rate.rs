@@ -142,8 +142,21 @@ impl EmailSchedule {
         count: u32,
         within: Duration,
     ) -> Result<Option<Vec<DateTime<Utc>>>, AwsError> {
-        if count == 0 {
-            return Ok(Some(Vec::new()));
+        Ok(self
+            .book_first(&[(count, within)])
+            .await?
+            .map(|(_, slots)| slots))
+    }
+
+    /// Books the first of `choices` (a number of slots, and how soon the
+    /// last must start) that the schedule has room for, from one read of it;
+    /// returns which, and its slots. `None`: none fits, nothing booked.
+    pub async fn book_first(
+        &self,
+        choices: &[(u32, Duration)],
+    ) -> Result<Option<(usize, Vec<DateTime<Utc>>)>, AwsError> {
+        if let Some(empty) = choices.iter().position(|(count, _)| *count == 0) {
+            return Ok(Some((empty, Vec::new())));
         }
         let key = Key::email_schedule().to_attributes();
         for attempt in 0..MAX_CONTENDED_ATTEMPTS {
@@ -170,10 +183,17 @@ impl EmailSchedule {
                 }
             };
             let now_ms = Utc::now().timestamp_millis();
-            let booking = Booking::plan(next_free.unwrap_or(0), now_ms, count, self.rate);
-            if booking.last_ms(self.rate) - now_ms > within.as_millis() as i64 {
+            let fitting = choices
+                .iter()
+                .enumerate()
+                .find_map(|(index, (count, within))| {
+                    let booking = Booking::plan(next_free.unwrap_or(0), now_ms, *count, self.rate);
+                    (booking.last_ms(self.rate) - now_ms <= within.as_millis() as i64)
+                        .then_some((index, booking))
+                });
+            let Some((choice, booking)) = fitting else {
                 return Ok(None);
-            }
+            };
             let mut update = self
                 .client
                 .update_item()
@@ -192,7 +212,7 @@ impl EmailSchedule {
                     .expression_attribute_values(":old", AttributeValue::N(old.to_string())),
             };
             if conditional("booking order email slots", update.send().await)? {
-                return Ok(Some(booking.slots(self.rate)));
+                return Ok(Some((choice, booking.slots(self.rate))));
             }
             // Another publisher moved the schedule first: read it again.
             let jitter = u64::from(Utc::now().timestamp_subsec_nanos() % 7) + u64::from(attempt);

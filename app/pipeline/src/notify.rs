@@ -23,7 +23,7 @@ use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use domain::digest::{DIGEST_BODY_LIMIT, DigestContext, digests};
+use domain::digest::{DIGEST_BODY_LIMIT, Digest, DigestContext, digests};
 use domain::{Notified, Order, OrderEmail, OrderId};
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
@@ -305,33 +305,14 @@ impl Notify {
     }
 
     /// Mails every order once: its own email when the schedule has room for
-    /// one each within [`OWN_EMAILS_WITHIN`], digests otherwise. One result
-    /// an order, in order.
+    /// one each within [`OWN_EMAILS_WITHIN`], digests (each waiting up to
+    /// [`DIGEST_WITHIN`] for its slot) otherwise, from one read of the
+    /// schedule. One result an order, in order.
     async fn mail_all(&self, mails: &[Mail]) -> Vec<Result<Outcome, NotifyError>> {
-        let emails: Vec<OrderEmail> = mails
+        let own: Vec<OrderEmail> = mails
             .iter()
             .map(|mail| OrderEmail::for_order(&mail.order))
             .collect();
-        let email_refs: Vec<&OrderEmail> = emails.iter().collect();
-        match self
-            .topic
-            .publish_each(&email_refs, OWN_EMAILS_WITHIN)
-            .await
-        {
-            Err(error) => mails.iter().map(|_| Err(error.clone().into())).collect(),
-            Ok(Some(published)) => {
-                let coverage = published
-                    .into_iter()
-                    .map(|message| message.map(|message_id| (message_id, None)))
-                    .collect();
-                self.mark_all(mails, coverage).await
-            }
-            Ok(None) => self.mail_digests(mails).await,
-        }
-    }
-
-    /// Mails the orders as digests, each waiting up to [`DIGEST_WITHIN`] for its slot.
-    async fn mail_digests(&self, mails: &[Mail]) -> Vec<Result<Outcome, NotifyError>> {
         let orders: Vec<&Order> = mails.iter().map(|mail| &*mail.order).collect();
         let first = orders
             .iter()
@@ -348,45 +329,66 @@ impl Notify {
             link: self.link.orders_between(first, last),
         };
         let digests = digests(&orders, &context, DIGEST_BODY_LIMIT);
-        let emails: Vec<&OrderEmail> = digests.iter().map(|digest| &digest.email).collect();
-        let published = match self.topic.publish_each(&emails, DIGEST_WITHIN).await {
-            Ok(Some(published)) => published,
-            Ok(None) => {
-                let error = booked_up(self.topic.rate(), DIGEST_WITHIN);
-                return mails.iter().map(|_| Err(error.clone().into())).collect();
+        let own_refs: Vec<&OrderEmail> = own.iter().collect();
+        let digest_refs: Vec<&OrderEmail> = digests.iter().map(|digest| &digest.email).collect();
+        let published = self
+            .topic
+            .publish_first(&[
+                (&own_refs, OWN_EMAILS_WITHIN),
+                (&digest_refs, DIGEST_WITHIN),
+            ])
+            .await;
+        let all_failed =
+            |error: AwsError| mails.iter().map(|_| Err(error.clone().into())).collect();
+        match published {
+            Err(error) => all_failed(error),
+            Ok(None) => all_failed(booked_up(self.topic.rate(), DIGEST_WITHIN)),
+            Ok(Some((0, published))) => {
+                let coverage = published
+                    .into_iter()
+                    .map(|message| message.map(|message_id| (message_id, None)))
+                    .collect();
+                self.mark_all(mails, coverage).await
             }
-            Err(error) => return mails.iter().map(|_| Err(error.clone().into())).collect(),
-        };
+            Ok(Some((_, published))) => {
+                let coverage = self.digest_coverage(mails, &digests, published).await;
+                self.mark_all(mails, coverage).await
+            }
+        }
+    }
+
+    /// Which published digest covered each order (counting each digest).
+    async fn digest_coverage(
+        &self,
+        mails: &[Mail],
+        digests: &[Digest],
+        published: Vec<Result<String, AwsError>>,
+    ) -> Vec<Result<(String, Option<u32>), AwsError>> {
         let mut covered: HashMap<&OrderId, Result<(String, Option<u32>), AwsError>> =
             HashMap::new();
         for (digest, message) in digests.iter().zip(published) {
+            let size = digest.orders.len() as u32;
             if let Ok(message_id) = &message {
-                tracing::info!(%message_id, orders = digest.orders.len(), "order digest published");
-                if let Err(error) = self
-                    .digest_counts
-                    .add(Utc::now(), digest.orders.len() as u64)
-                    .await
-                {
+                tracing::info!(%message_id, orders = size, "order digest published");
+                if let Err(error) = self.digest_counts.add(Utc::now(), u64::from(size)).await {
                     tracing::warn!(%error, "counting the digest failed; the overview will undercount it");
                 }
             }
             for id in &digest.orders {
-                let size = digest.orders.len() as u32;
                 covered.insert(
                     id,
                     message.clone().map(|message_id| (message_id, Some(size))),
                 );
             }
         }
-        let coverage = mails
+        mails
             .iter()
             .map(|mail| {
                 covered
                     .remove(&mail.order.id)
                     .expect("every order is in one digest")
             })
-            .collect();
-        self.mark_all(mails, coverage).await
+            .collect()
     }
 
     /// Records on each order the message that covered it (or its failure).

@@ -58,9 +58,28 @@ impl OrderTopic {
         emails: &[&OrderEmail],
         within: Duration,
     ) -> Result<Option<Vec<Result<String, AwsError>>>, AwsError> {
-        let Some(mut slots) = self.schedule.book(emails.len() as u32, within).await? else {
+        Ok(self
+            .publish_first(&[(emails, within)])
+            .await?
+            .map(|(_, results)| results))
+    }
+
+    /// Publishes the first of `choices` (emails, and how soon the last of
+    /// their slots must start) that the schedule has room for, each email in
+    /// a slot of its own; returns which, and one result an email. `None`:
+    /// none fits, nothing published.
+    pub async fn publish_first(
+        &self,
+        choices: &[(&[&OrderEmail], Duration)],
+    ) -> Result<Option<(usize, Vec<Result<String, AwsError>>)>, AwsError> {
+        let counts: Vec<(u32, Duration)> = choices
+            .iter()
+            .map(|(emails, within)| (emails.len() as u32, *within))
+            .collect();
+        let Some((choice, mut slots)) = self.schedule.book_first(&counts).await? else {
             return Ok(None);
         };
+        let emails = choices[choice].0;
         let mut results = Vec::with_capacity(emails.len());
         let mut next = 0;
         while let Some(email) = emails.get(results.len()) {
@@ -80,7 +99,7 @@ impl OrderTopic {
             results.push(self.publish_now(email).await);
             next += 1;
         }
-        Ok(Some(results))
+        Ok(Some((choice, results)))
     }
 
     async fn publish_now(&self, email: &OrderEmail) -> Result<String, AwsError> {

@@ -122,23 +122,7 @@ impl Observer {
 
     /// The most messages sent in any one second (a sliding window).
     fn busiest_second(&self) -> usize {
-        let mut times: Vec<i64> = self
-            .seen
-            .iter()
-            .map(|seen| seen.sent.timestamp_millis())
-            .collect();
-        times.sort_unstable();
-        times
-            .iter()
-            .enumerate()
-            .map(|(index, &start)| {
-                times[index..]
-                    .iter()
-                    .take_while(|&&at| at < start + 1000)
-                    .count()
-            })
-            .max()
-            .unwrap_or(0)
+        busiest_second(self.seen.iter().map(|seen| seen.sent).collect())
     }
 
     /// How many messages named each order.

@@ -308,54 +308,45 @@ async fn each_role_allows_exactly_what_its_function_calls() {
     );
 }
 
-#[test]
-fn notify_reads_and_writes_only_orders_and_the_email_schedule() {
+/// A role's policy statements, and the `dynamodb:LeadingKeys` patterns of
+/// the one named `sid`.
+fn leading_keys(role: &str, sid: &str) -> (Vec<Yaml>, BTreeSet<String>) {
     let template = template();
-    let statements = template["Resources"]["NotifyRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        .as_sequence()
-        .unwrap()
-        .clone();
-    let table = statements
-        .iter()
-        .find(|statement| statement["Sid"] == "ReadAndMarkOrders")
-        .expect("a statement for notify's table calls");
-    let keys: BTreeSet<String> =
-        table["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    let statements =
+        template["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
             .as_sequence()
             .unwrap()
-            .iter()
-            .map(|key| key.as_str().unwrap().to_owned())
-            .collect();
-    let expected: BTreeSet<String> = pipeline::table::NOTIFY_WRITES
+            .clone();
+    let statement = statements
+        .iter()
+        .find(|statement| statement["Sid"] == sid)
+        .unwrap_or_else(|| panic!("{role} has a statement {sid}"));
+    let keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|key| key.as_str().unwrap().to_owned())
+        .collect();
+    (statements, keys)
+}
+
+fn patterns(entities: &[pipeline::table::Entity]) -> BTreeSet<String> {
+    entities
         .iter()
         .map(|entity| entity.leading_key_pattern().to_owned())
-        .collect();
-    assert_eq!(keys, expected);
+        .collect()
+}
+
+#[test]
+fn notify_reads_and_writes_only_orders_and_the_email_schedule() {
+    let (_, keys) = leading_keys("NotifyRole", "ReadAndMarkOrders");
+    assert_eq!(keys, patterns(&pipeline::table::NOTIFY_WRITES));
 }
 
 #[test]
 fn the_dashboard_writes_only_its_own_kinds_of_item() {
-    let template = template();
-    let statements = template["Resources"]["DashboardRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        .as_sequence()
-        .unwrap()
-        .clone();
-    let writes = statements
-        .iter()
-        .find(|statement| statement["Sid"] == "WriteOwnItems")
-        .expect("a statement for the dashboard's writes");
-    let keys: BTreeSet<String> =
-        writes["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|key| key.as_str().unwrap().to_owned())
-            .collect();
-    let expected: BTreeSet<String> = pipeline::table::DASHBOARD_WRITES
-        .iter()
-        .map(|entity| entity.leading_key_pattern().to_owned())
-        .collect();
-    assert_eq!(keys, expected);
+    let (statements, keys) = leading_keys("DashboardRole", "WriteOwnItems");
+    assert_eq!(keys, patterns(&pipeline::table::DASHBOARD_WRITES));
     for statement in &statements {
         let actions = format!("{:?}", statement["Action"]);
         if actions.contains("PutItem")
