@@ -16,7 +16,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use pipeline::aws::AwsError;
 use pipeline::store::orders::month_of;
 use pipeline::store::orders::schema::{self, Index};
-use pipeline::store::{DigestCounts, DigestFigures, OrderItem, OrderStore, StoreError};
+use pipeline::store::{OrderItem, OrderStore, StoreError};
 use pipeline::table::{Key, PARTITION_KEY, SORT_KEY};
 
 /// The longest date range one listing covers, in days.
@@ -121,11 +121,13 @@ pub struct Found {
 }
 
 /// When one order went through each stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timing {
     pub received: DateTime<Utc>,
     pub stored: DateTime<Utc>,
     pub notified: Option<DateTime<Utc>>,
+    /// The SNS message id of the digest that mailed it, if a digest did.
+    pub digest: Option<String>,
 }
 
 /// One index partition a query reads, and the status its orders must have
@@ -224,13 +226,6 @@ impl Orders {
 
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, AwsError> {
         self.store.get(id).await.map_err(unreadable)
-    }
-
-    /// Orders mailed in digests, and digest emails, in the last 24 hours.
-    pub async fn digested_last_day(&self, now: DateTime<Utc>) -> Result<DigestFigures, AwsError> {
-        DigestCounts::new(self.store.client().clone(), self.store.table())
-            .last_day(now)
-            .await
     }
 
     fn query(
@@ -464,7 +459,9 @@ impl Orders {
                 .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
                 .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
                 .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
-                .projection_expression("createdAt, storedAt, notifiedAt")
+                .projection_expression(
+                    "createdAt, storedAt, notifiedAt, snsMessageId, digestOrders",
+                )
                 .into_paginator()
                 .items()
                 .send();
@@ -474,10 +471,19 @@ impl Orders {
                 if let (Some(received), Some(stored)) =
                     (parse(&item, "createdAt"), parse(&item, "storedAt"))
                 {
+                    let digest = item
+                        .contains_key("digestOrders")
+                        .then(|| {
+                            item.get("snsMessageId")
+                                .and_then(|id| id.as_s().ok())
+                                .cloned()
+                        })
+                        .flatten();
                     timings.push(Timing {
                         received,
                         stored,
                         notified: parse(&item, "notifiedAt"),
+                        digest,
                     });
                 }
             }

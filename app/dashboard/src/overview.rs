@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use pipeline::store::DigestFigures;
+use std::collections::HashSet;
 
 use crate::orders::Timing;
 use crate::outcome::ActionError;
@@ -32,6 +32,28 @@ pub struct Hour {
 impl Hour {
     pub fn total(&self) -> usize {
         self.notified + self.not_notified
+    }
+}
+
+/// Orders that went out in digests, and the digest emails that took them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Digested {
+    pub orders: usize,
+    pub digests: usize,
+}
+
+impl Digested {
+    /// Of the orders received since `since`.
+    pub fn of(timings: &[Timing], since: DateTime<Utc>) -> Self {
+        let messages: Vec<&String> = timings
+            .iter()
+            .filter(|timing| timing.received >= since)
+            .filter_map(|timing| timing.digest.as_ref())
+            .collect();
+        Self {
+            orders: messages.len(),
+            digests: messages.iter().collect::<HashSet<_>>().len(),
+        }
     }
 }
 
@@ -77,8 +99,8 @@ pub struct Overview {
     /// Addresses whose subscription is not confirmed: new, or suspended by
     /// SNS for getting more than 10 messages in a second.
     pub pending_subscriptions: Vec<String>,
-    /// Orders mailed in digests in the last 24 hours.
-    pub digested: DigestFigures,
+    /// Orders received in the last 24 hours that were mailed in digests.
+    pub digested: Digested,
 }
 
 /// Where the shop's day that holds `now` began.
@@ -173,16 +195,7 @@ impl Dashboard {
             - Duration::hours(23))
         .min(day_start)
         .min(now - Duration::hours(24));
-        let (
-            timings,
-            queue,
-            dead_letter_queue,
-            subscriptions,
-            not_notified,
-            sent_hour,
-            sent_day,
-            digested,
-        ) = tokio::join!(
+        let (timings, queue, dead_letter_queue, subscriptions, not_notified, sent_hour, sent_day) = tokio::join!(
             self.orders.timings(window_start, now),
             self.queues.stats(&self.order_queue_url),
             self.queues.stats(&self.dead_letter_queue_url),
@@ -193,7 +206,6 @@ impl Dashboard {
                 .messages_sent(&self.order_queue_url, Duration::hours(1)),
             self.queues
                 .messages_sent(&self.order_queue_url, Duration::hours(24)),
-            self.orders.digested_last_day(now),
         );
         let timings = timings?;
         let queue = queue?;
@@ -237,7 +249,7 @@ impl Dashboard {
             not_notified: not_notified?.len(),
             confirmed_subscriptions: confirmed,
             pending_subscriptions: pending,
-            digested: digested?,
+            digested: Digested::of(&timings, now - Duration::hours(24)),
         })
     }
 }
@@ -256,6 +268,7 @@ mod tests {
             received,
             stored: received + Duration::milliseconds(stored_after_ms),
             notified: notified_after_ms.map(|ms| received + Duration::milliseconds(ms)),
+            digest: None,
         }
     }
 

@@ -126,7 +126,11 @@ fn digest_email(
     let part = numbering
         .map(|(index, count)| format!(" (part {index} of {count})"))
         .unwrap_or_default();
-    let orders_word = if totals.orders == 1 { "order" } else { "orders" };
+    let orders_word = if totals.orders == 1 {
+        "order"
+    } else {
+        "orders"
+    };
     let subject = single_line_subject(format!(
         "{} new {orders_word}, {}{part}: largest {}",
         totals.orders,

@@ -10,12 +10,16 @@
 //! conditional write, so two publishers never get the same slot.
 //! docs/pipeline.md says why this holds with retries and clock skew.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
-use crate::aws::{AwsError, AwsErrorKind, conditional};
+use crate::aws::{AwsError, AwsErrorKind};
 use crate::table::Key;
 
 /// How late after its slot a message may reach SNS: a publisher starts at
@@ -113,10 +117,16 @@ pub struct EmailSchedule {
     client: aws_sdk_dynamodb::Client,
     table: String,
     rate: EmailRate,
+    /// The first free slot as this publisher last saw it (`Some(None)`: no
+    /// schedule item yet). Others only ever move it forward, so a booking
+    /// planned on it either fits or learns the real value from the refusal.
+    last_seen: Arc<Mutex<Option<Option<i64>>>>,
 }
 
 /// Conditional writes lost to other publishers before giving up for now.
 const MAX_CONTENDED_ATTEMPTS: u32 = 40;
+
+const ACTION: &str = "booking order email slots";
 
 impl EmailSchedule {
     pub fn new(
@@ -128,6 +138,7 @@ impl EmailSchedule {
             client,
             table: table.into(),
             rate,
+            last_seen: Arc::default(),
         }
     }
 
@@ -149,8 +160,10 @@ impl EmailSchedule {
     }
 
     /// Books the first of `choices` (a number of slots, and how soon the
-    /// last must start) that the schedule has room for, from one read of it;
-    /// returns which, and its slots. `None`: none fits, nothing booked.
+    /// last must start) that the schedule has room for; returns which, and
+    /// its slots. `None`: none fits, nothing booked. One conditional write
+    /// when nobody else booked since this publisher's last booking; a read
+    /// only the first time.
     pub async fn book_first(
         &self,
         choices: &[(u32, Duration)],
@@ -159,28 +172,11 @@ impl EmailSchedule {
             return Ok(Some((empty, Vec::new())));
         }
         let key = Key::email_schedule().to_attributes();
+        let mut known = *self.last_seen.lock().expect("schedule lock");
         for attempt in 0..MAX_CONTENDED_ATTEMPTS {
-            let stored = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .set_key(Some(key.clone()))
-                .consistent_read(true)
-                .projection_expression(NEXT_FREE)
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk("reading the order emails' schedule", error))?;
-            let next_free = match stored.item.as_ref().and_then(|item| item.get(NEXT_FREE)) {
-                None => None,
-                Some(AttributeValue::N(ms)) => Some(ms.parse::<i64>().map_err(|error| {
-                    AwsError::corrupt("reading the order emails' schedule", error)
-                })?),
-                Some(other) => {
-                    return Err(AwsError::corrupt(
-                        "reading the order emails' schedule",
-                        format!("{NEXT_FREE} is {other:?}"),
-                    ));
-                }
+            let next_free = match known {
+                Some(next_free) => next_free,
+                None => self.read().await?,
             };
             let now_ms = Utc::now().timestamp_millis();
             let fitting = choices
@@ -191,6 +187,7 @@ impl EmailSchedule {
                     (booking.last_ms(self.rate) - now_ms <= within.as_millis() as i64)
                         .then_some((index, booking))
                 });
+            // What we knew can only be earlier than the truth: no fit, no fit.
             let Some((choice, booking)) = fitting else {
                 return Ok(None);
             };
@@ -204,6 +201,9 @@ impl EmailSchedule {
                 .expression_attribute_values(
                     ":next",
                     AttributeValue::N(booking.next_free_ms.to_string()),
+                )
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
                 );
             update = match next_free {
                 None => update.condition_expression("attribute_not_exists(#next)"),
@@ -211,21 +211,68 @@ impl EmailSchedule {
                     .condition_expression("#next = :old")
                     .expression_attribute_values(":old", AttributeValue::N(old.to_string())),
             };
-            if conditional("booking order email slots", update.send().await)? {
-                return Ok(Some((choice, booking.slots(self.rate))));
+            match update.send().await {
+                Ok(_) => {
+                    *self.last_seen.lock().expect("schedule lock") =
+                        Some(Some(booking.next_free_ms));
+                    return Ok(Some((choice, booking.slots(self.rate))));
+                }
+                Err(SdkError::ServiceError(refused))
+                    if refused.err().is_conditional_check_failed_exception() =>
+                {
+                    // Another publisher moved the schedule first; the refusal says where to.
+                    known = match refused.err() {
+                        UpdateItemError::ConditionalCheckFailedException(failed) => {
+                            Some(next_free_of(failed.item())?)
+                        }
+                        _ => None,
+                    };
+                    *self.last_seen.lock().expect("schedule lock") = known;
+                    let jitter =
+                        u64::from(Utc::now().timestamp_subsec_nanos() % 7) + u64::from(attempt);
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                }
+                Err(error) => return Err(AwsError::from_sdk(ACTION, error)),
             }
-            // Another publisher moved the schedule first: read it again.
-            let jitter = u64::from(Utc::now().timestamp_subsec_nanos() % 7) + u64::from(attempt);
-            tokio::time::sleep(Duration::from_millis(jitter)).await;
         }
         Err(AwsError {
-            action: "booking order email slots".to_owned(),
+            action: ACTION.to_owned(),
             kind: AwsErrorKind::Throttled,
             code: None,
             message: format!(
                 "{MAX_CONTENDED_ATTEMPTS} other publishers booked first; trying again later"
             ),
         })
+    }
+
+    /// The first free slot as stored (`None`: no schedule item yet).
+    async fn read(&self) -> Result<Option<i64>, AwsError> {
+        let stored = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Key::email_schedule().to_attributes()))
+            .consistent_read(true)
+            .projection_expression(NEXT_FREE)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("reading the order emails' schedule", error))?;
+        next_free_of(stored.item.as_ref())
+    }
+}
+
+/// The first free slot an item of the schedule holds (`None`: no item).
+fn next_free_of(item: Option<&HashMap<String, AttributeValue>>) -> Result<Option<i64>, AwsError> {
+    match item.and_then(|item| item.get(NEXT_FREE)) {
+        None => Ok(None),
+        Some(AttributeValue::N(ms)) => ms
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|error| AwsError::corrupt("reading the order emails' schedule", error)),
+        Some(other) => Err(AwsError::corrupt(
+            "reading the order emails' schedule",
+            format!("{NEXT_FREE} is {other:?}"),
+        )),
     }
 }
 

@@ -33,7 +33,7 @@ use crate::email_rate::EmailSchedule;
 use crate::settings::{
     BadSetting, email_rate_from_env, env, optional_env, read_env, zone_from_env,
 };
-use crate::store::{DigestCounts, OrderItem, OrderStore, StoreError};
+use crate::store::{OrderItem, OrderStore, StoreError};
 use crate::table::{Entity, entity_of, order_id_of};
 use crate::topic::{OrderTopic, booked_up};
 
@@ -160,17 +160,14 @@ impl DigestLink {
 pub struct Notify {
     orders: OrderStore,
     topic: OrderTopic,
-    digest_counts: DigestCounts,
     link: DigestLink,
 }
 
 impl Notify {
     pub fn new(orders: OrderStore, topic: OrderTopic, link: DigestLink) -> Self {
-        let digest_counts = DigestCounts::new(orders.client().clone(), orders.table());
         Self {
             orders,
             topic,
-            digest_counts,
             link,
         }
     }
@@ -351,15 +348,14 @@ impl Notify {
                 self.mark_all(mails, coverage).await
             }
             Ok(Some((_, published))) => {
-                let coverage = self.digest_coverage(mails, &digests, published).await;
+                let coverage = Self::digest_coverage(mails, &digests, published);
                 self.mark_all(mails, coverage).await
             }
         }
     }
 
-    /// Which published digest covered each order (counting each digest).
-    async fn digest_coverage(
-        &self,
+    /// Which published digest covered each order.
+    fn digest_coverage(
         mails: &[Mail],
         digests: &[Digest],
         published: Vec<Result<String, AwsError>>,
@@ -370,9 +366,6 @@ impl Notify {
             let size = digest.orders.len() as u32;
             if let Ok(message_id) = &message {
                 tracing::info!(%message_id, orders = size, "order digest published");
-                if let Err(error) = self.digest_counts.add(Utc::now(), u64::from(size)).await {
-                    tracing::warn!(%error, "counting the digest failed; the overview will undercount it");
-                }
             }
             for id in &digest.orders {
                 covered.insert(

@@ -32,7 +32,7 @@ pub enum Entity {
     /// `DRAFT#<email>` / `<id>`: an operator's edit of a dead letter, in progress.
     Draft,
     /// `MAIL` / `SCHEDULE`: the order topic's first free publish slot, shared
-    /// by every publisher; `MAIL` / `DIGESTS#<hour>`: orders mailed in digests.
+    /// by every publisher.
     Mail,
 }
 
@@ -77,9 +77,6 @@ pub const DASHBOARD_WRITES: [Entity; 6] = [
 
 /// The kinds notify writes: orders (their marks) and the email schedule.
 pub const NOTIFY_WRITES: [Entity; 2] = [Entity::Order, Entity::Mail];
-
-/// The start of the sort key of the digest counts, one item a UTC hour.
-pub const DIGEST_COUNT_PREFIX: &str = "DIGESTS#";
 
 /// The start of every user's sort key.
 pub const USER_SORT_PREFIX: &str = "USER#";
@@ -150,14 +147,6 @@ impl Key {
         Self {
             pk: Entity::Mail.partition_prefix().to_owned(),
             sk: "SCHEDULE".to_owned(),
-        }
-    }
-
-    /// How many orders went out in digests in one UTC hour (`2026-11-24T10`).
-    pub fn digest_count(hour: &str) -> Self {
-        Self {
-            pk: Entity::Mail.partition_prefix().to_owned(),
-            sk: format!("{DIGEST_COUNT_PREFIX}{hour}"),
         }
     }
 
@@ -259,7 +248,6 @@ mod tests {
             (Key::audit("2026-11-24", "x".into()), Entity::Audit),
             (Key::draft("ana@example.com", "d1"), Entity::Draft),
             (Key::email_schedule(), Entity::Mail),
-            (Key::digest_count("2026-11-24T10"), Entity::Mail),
         ] {
             assert_eq!(key.entity(), Some(entity), "{key:?}");
         }
