@@ -214,11 +214,7 @@ impl Dashboard {
             .iter()
             .filter(|s| matches!(s.status, SubscriptionStatus::Confirmed { .. }))
             .count();
-        let pending = subscriptions
-            .iter()
-            .filter(|s| s.status == SubscriptionStatus::Pending)
-            .map(|s| s.email.clone())
-            .collect();
+        let pending = crate::subscriptions::unconfirmed(&subscriptions);
         let waiting = queue.visible + queue.in_flight + queue.delayed;
         Ok(Overview {
             zone: self.zone,

@@ -107,6 +107,16 @@ impl EmailSubscription {
     }
 }
 
+/// The addresses of the subscriptions that are not confirmed (new, or
+/// suspended by SNS), which get no order email.
+pub fn unconfirmed(subscriptions: &[EmailSubscription]) -> Vec<String> {
+    subscriptions
+        .iter()
+        .filter(|subscription| subscription.status == SubscriptionStatus::Pending)
+        .map(|subscription| subscription.email.clone())
+        .collect()
+}
+
 /// The order topic's email subscriptions, through SNS.
 #[derive(Clone, Debug)]
 pub struct Subscriptions {

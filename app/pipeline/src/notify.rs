@@ -140,13 +140,6 @@ pub struct DigestLink {
 }
 
 impl DigestLink {
-    pub fn none() -> Self {
-        Self {
-            dashboard_url: None,
-            zone: Tz::UTC,
-        }
-    }
-
     /// The orders page filtered to the shop days from `first` to `last`.
     pub fn orders_between(&self, first: DateTime<Utc>, last: DateTime<Utc>) -> Option<String> {
         let base = self.dashboard_url.as_deref()?.trim_end_matches('/');
@@ -178,9 +171,10 @@ impl Notify {
     /// The function as deployed: table, topic and rate from the environment.
     pub fn from_env(aws: &Aws) -> Result<Self, BadSetting> {
         let [table, topic_arn] = read_env(env::NOTIFY)?;
-        let schedule = EmailSchedule::new(aws.dynamodb(), &table, email_rate_from_env()?);
+        let dynamodb = aws.dynamodb();
+        let schedule = EmailSchedule::new(dynamodb.clone(), &table, email_rate_from_env()?);
         Ok(Self::new(
-            OrderStore::new(aws.dynamodb(), table),
+            OrderStore::new(dynamodb, table),
             OrderTopic::new(aws.sns(), topic_arn, schedule),
             DigestLink {
                 dashboard_url: optional_env(env::DASHBOARD_URL),
@@ -331,6 +325,8 @@ impl Notify {
         let digests = digests(&orders, &context, DIGEST_BODY_LIMIT);
         let own_refs: Vec<&OrderEmail> = own.iter().collect();
         let digest_refs: Vec<&OrderEmail> = digests.iter().map(|digest| &digest.email).collect();
+        // The choices, in order: index OWN_EMAILS first, then the digests.
+        const OWN_EMAILS: usize = 0;
         let published = self
             .topic
             .publish_first(&[
@@ -343,7 +339,7 @@ impl Notify {
         match published {
             Err(error) => all_failed(error),
             Ok(None) => all_failed(booked_up(self.topic.rate(), DIGEST_WITHIN)),
-            Ok(Some((0, published))) => {
+            Ok(Some((OWN_EMAILS, published))) => {
                 let coverage = published
                     .into_iter()
                     .map(|message| message.map(|message_id| (message_id, None)))
@@ -510,8 +506,11 @@ mod tests {
             Some("https://dash.example/orders?from=2026-11-23&to=2026-11-24")
         );
         assert_eq!(
-            DigestLink::none()
-                .orders_between(at("2026-11-24T03:00:00Z"), at("2026-11-24T03:00:00Z")),
+            DigestLink {
+                dashboard_url: None,
+                zone: Tz::UTC,
+            }
+            .orders_between(at("2026-11-24T03:00:00Z"), at("2026-11-24T03:00:00Z")),
             None
         );
     }

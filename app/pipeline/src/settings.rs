@@ -44,10 +44,7 @@ pub mod env {
 pub fn read_env<const N: usize>(names: [&str; N]) -> Result<[String; N], MissingSetting> {
     let mut values = Vec::with_capacity(N);
     for name in names {
-        let value = std::env::var(name)
-            .ok()
-            .filter(|value| !value.trim().is_empty())
-            .ok_or_else(|| MissingSetting(name.to_owned()))?;
+        let value = optional_env(name).ok_or_else(|| MissingSetting(name.to_owned()))?;
         values.push(value);
     }
     Ok(values.try_into().expect("one value a name"))

@@ -48,11 +48,7 @@ pub fn subscriptions_view(
     subscriptions: Vec<EmailSubscription>,
     emails_per_second: u32,
 ) -> impl IntoView + use<> {
-    let pending: Vec<String> = subscriptions
-        .iter()
-        .filter(|subscription| subscription.status == SubscriptionStatus::Pending)
-        .map(|subscription| subscription.email.clone())
-        .collect();
+    let pending = crate::subscriptions::unconfirmed(&subscriptions);
     view! {
         <UnconfirmedSubscriptions pending=pending/>
         <section class="card">
