@@ -208,8 +208,10 @@ impl Notify {
         response
     }
 
-    /// Works through a batch; one result a record, in the records' order
-    /// (or one error for the whole batch, at its first record).
+    /// Works through a batch; one result a record, in the records' order,
+    /// or fewer: when reading the orders fails, the results end with that
+    /// error at the first record not read (which `handle` reports, so the
+    /// stream sends it and all after it again).
     pub async fn batch(&self, records: &[EventRecord]) -> Vec<Result<Outcome, NotifyError>> {
         let mut work: Vec<Result<Work, NotifyError>> = records
             .iter()
@@ -241,9 +243,20 @@ impl Notify {
                 Ok(found) => already.extend(found),
                 Err(error) => {
                     let error = NotifyError::from(error);
-                    tracing::error!(%error, "reading the batch's orders failed; the batch will be retried");
-                    // Reported at the first record: the whole batch comes again.
-                    return vec![Err(error)];
+                    tracing::error!(%error, "reading the batch's orders failed; the records from the first unread order on will be retried");
+                    // The records before the first unread order are worked
+                    // through now, so that a slow table still moves the
+                    // checkpoint on instead of retrying the whole batch.
+                    let unread = &chunk[0];
+                    let cut = work
+                        .iter()
+                        .position(
+                            |item| matches!(item, Ok(Work::NewOrder(order)) if order.id == *unread),
+                        )
+                        .unwrap_or(0);
+                    work.truncate(cut);
+                    work.push(Err(error));
+                    break;
                 }
             }
         }
