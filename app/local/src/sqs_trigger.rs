@@ -14,15 +14,18 @@ use aws_sdk_sqs::types::{
 };
 
 use pipeline::Ingest;
-use pipeline::settings::INGEST_BATCH_SIZE;
+use pipeline::settings::{INGEST_BATCH_SIZE, QUEUE_VISIBILITY_TIMEOUT};
 
 pub struct SqsTrigger {
     pub sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub queue_arn: String,
     pub handler: Ingest,
-    /// When set, a failed message comes back after this instead of after the
-    /// queue's visibility timeout (3 minutes, as deployed): for the tests.
+    /// When set, a failed message comes back after this, doubled at each
+    /// receive, instead of after the queue's visibility timeout (3 minutes,
+    /// as deployed): for the tests. Doubling spreads its `maxReceiveCount`
+    /// tries over half a minute, so a slow machine's bad second cannot use
+    /// them all up.
     pub redeliver_after: Option<Duration>,
 }
 
@@ -56,6 +59,18 @@ impl SqsTrigger {
             .iter()
             .filter_map(|m| Some((m.message_id.clone()?, m.receipt_handle.clone()?)))
             .collect();
+        let receives: HashMap<String, u32> = messages
+            .iter()
+            .filter_map(|m| {
+                let count = m
+                    .attributes
+                    .as_ref()?
+                    .get(&MessageSystemAttributeName::ApproximateReceiveCount)?
+                    .parse()
+                    .ok()?;
+                Some((m.message_id.clone()?, count))
+            })
+            .collect();
         let mut event = SqsEvent::default();
         event.records = messages
             .into_iter()
@@ -84,11 +99,12 @@ impl SqsTrigger {
                 .iter()
                 .filter(|(id, _)| failed.contains(*id))
                 .enumerate()
-                .map(|(n, (_, receipt))| {
+                .map(|(n, (id, receipt))| {
+                    let receives = receives.get(id).copied().unwrap_or(1);
                     ChangeMessageVisibilityBatchRequestEntry::builder()
                         .id(format!("m{n}"))
                         .receipt_handle(receipt)
-                        .visibility_timeout(after.as_secs() as i32)
+                        .visibility_timeout(redelivery_delay(after, receives))
                         .build()
                         .expect("id and receipt are set")
                 })
@@ -148,4 +164,12 @@ impl SqsTrigger {
         event_message.aws_region = Some("us-east-1".to_owned());
         event_message
     }
+}
+
+/// Seconds until a message that failed on its `receives`-th receive comes
+/// back: `after`, doubled for each receive before, at most the deployed
+/// queue's visibility timeout.
+fn redelivery_delay(after: Duration, receives: u32) -> i32 {
+    let doubled = after.saturating_mul(2u32.saturating_pow(receives.saturating_sub(1)));
+    doubled.min(QUEUE_VISIBILITY_TIMEOUT).as_secs() as i32
 }

@@ -2,8 +2,9 @@
 //! locally: read every shard from TRIM_HORIZON, hand records to the function
 //! as a DynamoDB `Event`, and on a reported failure retry from the failed
 //! record (never skipping one) with backoff. After
-//! `NOTIFY_MAX_RETRY_ATTEMPTS` the batch's description goes to the on-failure
-//! queue, as the deployed mapping's on-failure destination does.
+//! `NOTIFY_MAX_RETRY_ATTEMPTS` failures of the record at the checkpoint the
+//! batch's description goes to the on-failure queue, as the deployed
+//! mapping's on-failure destination does.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -160,6 +161,11 @@ impl StreamTrigger {
             .position(|record| record.change.sequence_number == failed_at)
             .unwrap_or(0);
         shard.pending.drain(..done);
+        // Lambda counts retries for the record at the checkpoint: when the
+        // checkpoint moved, the record that failed now is on its first.
+        if done > 0 {
+            shard.failed_attempts = 0;
+        }
         shard.failed_attempts += 1;
         if shard.failed_attempts > NOTIFY_MAX_RETRY_ATTEMPTS {
             let retained = shard.pending.len().min(batch_len - done);
