@@ -5,7 +5,11 @@
 //! Environment: `PORT` (default 3000), `NOTIFICATION_EMAIL` (default
 //! orders@example.com), `ADMIN_PASSWORD` (the first admin's; generated and
 //! printed when unset), `SHOP_TIME_ZONE` (UTC), `ORDER_EMAILS_PER_SECOND`
-//! (5: the order topic's most messages a second, 1 to 10), `RUST_LOG`.
+//! (5: the order topic's most messages a second, 1 to 10), `ORDER_API_AUTH`
+//! (`iam`, the default: orders must be signed with Signature Version 4 with
+//! the checkout's key, `CHECKOUT_ACCESS_KEY_ID` and
+//! `CHECKOUT_SECRET_ACCESS_KEY`, generated and printed when unset; `none`:
+//! anyone may post), `RUST_LOG`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -13,6 +17,8 @@ use anyhow::{Context, bail};
 use dashboard::auth::FIRST_ADMIN;
 use dashboard::auth::password::Password;
 use dashboard::web::cookies::Cookies;
+use local_stack::api::OrderApiAuth;
+use local_stack::api::signature::{CheckoutKey, REGION, SERVICE};
 use local_stack::{LocalStack, Moto, StackOptions, demo};
 
 struct Args {
@@ -34,7 +40,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), RUST_LOG."
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), ORDER_API_AUTH (iam or none), CHECKOUT_ACCESS_KEY_ID and CHECKOUT_SECRET_ACCESS_KEY, RUST_LOG."
                 );
                 std::process::exit(0);
             }
@@ -66,6 +72,7 @@ fn options() -> anyhow::Result<StackOptions> {
         redeliver_after: None,
         shop_time_zone: pipeline::settings::zone_from_env()?,
         email_rate: pipeline::settings::email_rate_from_env()?,
+        order_api_auth: OrderApiAuth::from_env(CheckoutKey::generate)?,
     })
 }
 
@@ -77,16 +84,38 @@ async fn main() -> anyhow::Result<()> {
     let mut moto = tokio::task::spawn_blocking(Moto::start).await??;
     let stack = LocalStack::start(moto.endpoint(), options.clone()).await?;
     let names = &stack.resources.names;
+    let order = r#"{"customer":{"name":"Ana Souza","email":"ana@example.com"},"items":[{"sku":"GC-500","name":"Glass cleaner 500 ml","quantity":2,"unitPrice":1299}],"currency":"USD"}"#;
+    let api = &stack.api_url;
+    let (callers, try_it) = match stack.checkout_key() {
+        Some(key) => (
+            format!(
+                "signed with Signature Version 4 (service {SERVICE}, region {REGION}) by the checkout's key:\n              \
+                 CHECKOUT_ACCESS_KEY_ID={} CHECKOUT_SECRET_ACCESS_KEY={}",
+                key.access_key_id,
+                key.secret_access_key()
+            ),
+            format!(
+                "curl -i {api}/orders --aws-sigv4 'aws:amz:{REGION}:{SERVICE}' --user '{}:{}' \\\n    \
+                 -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\\n    --data-binary '{order}'",
+                key.access_key_id,
+                key.secret_access_key()
+            ),
+        ),
+        None => (
+            "open to anyone (ORDER_API_AUTH=none)".to_owned(),
+            format!(
+                "curl -i {api}/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\\n    -d '{order}'"
+            ),
+        ),
+    };
     println!(
         "\nThe order backbone is running on this machine.\n\n  \
          Dashboard   {api}/  (sign in as {admin}, password {password})\n  \
-         Order API   POST {api}/orders\n  \
+         Order API   POST {api}/orders, {callers}\n  \
          AWS (moto)  {moto}  table {table}, queue {queue} (DLQ {dlq}), topic {topic}\n  \
          Emails      printed here as sent to {email}\n\n\
-         Try it:\n  curl -i {api}/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\\n    \
-         -d '{{\"customer\":{{\"name\":\"Ana Souza\",\"email\":\"ana@example.com\"}},\"items\":[{{\"sku\":\"GC-500\",\"name\":\"Glass cleaner 500 ml\",\"quantity\":2,\"unitPrice\":1299}}],\"currency\":\"USD\"}}'\n\n\
+         Try it:\n  {try_it}\n\n\
          Ctrl-C stops everything.\n",
-        api = stack.api_url,
         admin = FIRST_ADMIN,
         password = options.admin_password,
         moto = moto.endpoint(),
@@ -97,7 +126,7 @@ async fn main() -> anyhow::Result<()> {
         email = options.notification_email.as_deref().unwrap_or("nobody"),
     );
     if args.demo_orders > 0 {
-        let ids = demo::post(&stack.api_url, args.demo_orders).await?;
+        let ids = demo::post(&stack, args.demo_orders).await?;
         println!("Posted {} demo orders.", ids.len());
     }
     tokio::select! {

@@ -34,6 +34,9 @@ async fn seeded_stack(moto: &Moto, per_day: usize) -> LocalStack {
             api_errors: local_stack::api::ErrorDetail::FieldLevel,
             shop_time_zone: chrono_tz::Tz::UTC,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
+            order_api_auth: local_stack::api::OrderApiAuth::Signed(
+                local_stack::api::signature::CheckoutKey::generate(),
+            ),
             redeliver_after: None,
         },
     )

@@ -3,13 +3,16 @@
 //! both on one table of cases), in the same order of checks:
 //!
 //! 1. another method: 405, `Allow: POST`;
-//! 2. a `Content-Type` other than JSON: 415;
-//! 3. a body that is not a valid order: 400;
-//! 4. no `Content-Type` at all: 415;
-//! 5. an `Idempotency-Key` header (any case) that is not 8 to 64 of
+//! 2. signed callers only (`OrderApiAuth::Signed`, the default): no
+//!    Signature Version 4, or one that does not hold for the checkout's key
+//!    and this body: 403 ([`signature`]);
+//! 3. a `Content-Type` other than JSON: 415;
+//! 4. a body that is not a valid order: 400;
+//! 5. no `Content-Type` at all: 415;
+//! 6. an `Idempotency-Key` header (any case) that is not 8 to 64 of
 //!    `A-Z a-z 0-9 - _`: 400;
-//! 6. a body over 64 KiB (UTF-8 bytes): 413;
-//! 7. queued: 202 `{"orderId": …}`, or 503 with `Retry-After` when the queue
+//! 7. a body over 64 KiB (UTF-8 bytes): 413;
+//! 8. queued: 202 `{"orderId": …}`, or 503 with `Retry-After` when the queue
 //!    cannot be reached.
 //!
 //! A refused request queues nothing. Locally a 400 lists every field at
@@ -27,6 +30,10 @@ use domain::{FieldError, OrderId, OrderRequest};
 use pipeline::queue::OrderQueue;
 use serde::Serialize;
 
+pub mod signature;
+
+use signature::{CheckoutKey, Refusal};
+
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The most the local API reads of a body at all (API Gateway's is 10 MB);
@@ -43,13 +50,43 @@ pub enum ErrorDetail {
     AsDeployed,
 }
 
+/// Who may place orders: the template's `OrderApiAuth` (`ORDER_API_AUTH`).
+#[derive(Debug, Clone)]
+pub enum OrderApiAuth {
+    /// `iam`: only requests signed with the checkout's key.
+    Signed(CheckoutKey),
+    /// `none`: anyone (browser mode).
+    Open,
+}
+
+impl OrderApiAuth {
+    pub const VAR: &'static str = "ORDER_API_AUTH";
+
+    /// `ORDER_API_AUTH` (`iam`, the default, or `none`) with the checkout's
+    /// key from the environment, or `generated` when it sets none.
+    pub fn from_env(generated: impl FnOnce() -> CheckoutKey) -> anyhow::Result<Self> {
+        let mode = std::env::var(Self::VAR).unwrap_or_default();
+        match mode.to_ascii_lowercase().as_str() {
+            "" | "iam" => Ok(Self::Signed(
+                CheckoutKey::from_env()?.unwrap_or_else(generated),
+            )),
+            "none" => Ok(Self::Open),
+            other => anyhow::bail!(
+                "{} must be iam (signed callers only) or none (browser mode), not {other:?}",
+                Self::VAR
+            ),
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Api {
     queue: OrderQueue,
     detail: ErrorDetail,
+    auth: OrderApiAuth,
 }
 
-pub fn router(queue: OrderQueue, detail: ErrorDetail) -> Router {
+pub fn router(queue: OrderQueue, detail: ErrorDetail, auth: OrderApiAuth) -> Router {
     Router::new()
         .route(
             "/orders",
@@ -59,7 +96,11 @@ pub fn router(queue: OrderQueue, detail: ErrorDetail) -> Router {
                 .patch(other_method)
                 .options(other_method),
         )
-        .with_state(Api { queue, detail })
+        .with_state(Api {
+            queue,
+            detail,
+            auth,
+        })
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -92,6 +133,14 @@ pub const NOT_QUEUED: &str =
     "The order could not be queued just now; send it again with the same Idempotency-Key.";
 pub const BODY_LATE: &str = "The order body did not arrive in time (or was shorter than its Content-Length); send it again.";
 pub const ONLY_POST: &str = "Only POST is allowed here: send the order as JSON with POST.";
+
+fn refused(refusal: Refusal) -> Response {
+    tracing::info!(
+        ?refusal,
+        "refused an order request that is not signed with the checkout's key"
+    );
+    problem(StatusCode::FORBIDDEN, refusal.message(), None)
+}
 
 async fn other_method() -> Response {
     let mut response = problem(StatusCode::METHOD_NOT_ALLOWED, ONLY_POST, None);
@@ -150,16 +199,10 @@ impl Api {
 
 async fn place_order(State(api): State<Api>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let media = media_type(&parts.headers);
-    if media
-        .as_deref()
-        .is_some_and(|media| media != "application/json")
-    {
-        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON, None);
-    }
     if declared_length(&parts.headers).is_some_and(|length| length > READ_LIMIT as u64) {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
     }
+    // The signature covers the body, so it is read before anything is judged.
     let bytes = match to_bytes(Body::new(body), READ_LIMIT).await {
         Ok(bytes) => bytes,
         Err(error) if too_large(&error) => {
@@ -167,6 +210,29 @@ async fn place_order(State(api): State<Api>, request: Request) -> Response {
         }
         Err(_) => return problem(StatusCode::REQUEST_TIMEOUT, BODY_LATE, None),
     };
+    if let OrderApiAuth::Signed(key) = &api.auth {
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map_or("/orders", |path| path.as_str());
+        if let Err(refusal) = signature::verify(
+            key,
+            parts.method.as_str(),
+            path_and_query,
+            &parts.headers,
+            &bytes,
+            std::time::SystemTime::now(),
+        ) {
+            return refused(refusal);
+        }
+    }
+    let media = media_type(&parts.headers);
+    if media
+        .as_deref()
+        .is_some_and(|media| media != "application/json")
+    {
+        return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON, None);
+    }
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return api.invalid(vec![field_error("", "body is not UTF-8 text")]);
     };

@@ -2,18 +2,22 @@
 
 use serde_json::Value;
 
+use crate::LocalStack;
+
 pub use domain::sample::orders;
 
-/// Posts `count` demo orders to the API at `api_url`; returns the order ids.
-pub async fn post(api_url: &str, count: usize) -> anyhow::Result<Vec<String>> {
+/// Posts `count` demo orders to the stack's API, signed as the checkout
+/// signs them; returns the order ids.
+pub async fn post(stack: &LocalStack, count: usize) -> anyhow::Result<Vec<String>> {
     let client = reqwest::Client::new();
     let mut ids = Vec::with_capacity(count);
     for body in orders(count) {
-        let response = client
-            .post(format!("{api_url}/orders"))
+        let mut request = client
+            .post(format!("{}/orders", stack.api_url))
             .json(&body)
-            .send()
-            .await?;
+            .build()?;
+        stack.sign(&mut request);
+        let response = client.execute(request).await?;
         let status = response.status();
         let answer: Value = response.json().await?;
         anyhow::ensure!(

@@ -9,7 +9,8 @@ use anyhow::Context;
 use tokio::task::JoinHandle;
 
 use crate::Clients;
-use crate::api::{self, ErrorDetail};
+use crate::api::signature::{CheckoutKey, sign_request};
+use crate::api::{self, ErrorDetail, OrderApiAuth};
 use crate::mailbox::{DeliveredEmail, Mailbox, Suspension};
 use crate::provision::{Resources, provision};
 use crate::sqs_trigger::SqsTrigger;
@@ -54,6 +55,8 @@ pub struct StackOptions {
     pub redeliver_after: Option<std::time::Duration>,
     /// Most messages a second the order topic publishes (`ORDER_EMAILS_PER_SECOND`).
     pub email_rate: EmailRate,
+    /// Who may place orders (`ORDER_API_AUTH`): signed callers by default.
+    pub order_api_auth: OrderApiAuth,
 }
 
 /// Every AWS call each deployed part made here: the order API (API
@@ -78,6 +81,7 @@ pub struct LocalStack {
     /// `http://127.0.0.1:PORT`
     pub api_url: String,
     email_rate: EmailRate,
+    order_api_auth: OrderApiAuth,
     shop_time_zone: chrono_tz::Tz,
     delivered: Arc<Mutex<Vec<DeliveredEmail>>>,
     suspended: Arc<Mutex<Vec<Suspension>>>,
@@ -147,6 +151,7 @@ impl LocalStack {
         let router = api::router(
             OrderQueue::new(order_api.sqs(), &resources.queue_url),
             options.api_errors,
+            options.order_api_auth.clone(),
         )
         .merge(web::router(dashboard.clone(), cookies));
 
@@ -158,6 +163,7 @@ impl LocalStack {
             resources,
             api_url,
             email_rate: options.email_rate,
+            order_api_auth: options.order_api_auth,
             shop_time_zone: options.shop_time_zone,
             delivered,
             suspended,
@@ -233,6 +239,23 @@ impl LocalStack {
     }
 
     /// The notifications delivered so far.
+    /// The checkout's key, when the order API takes signed callers only.
+    pub fn checkout_key(&self) -> Option<&CheckoutKey> {
+        match &self.order_api_auth {
+            OrderApiAuth::Signed(key) => Some(key),
+            OrderApiAuth::Open => None,
+        }
+    }
+
+    /// Signs a request to the order API as the shop's checkout does (when
+    /// the API takes signed callers only): the one way the tests, the demo
+    /// and the benchmarks place orders.
+    pub fn sign(&self, request: &mut reqwest::Request) {
+        if let Some(key) = self.checkout_key() {
+            sign_request(request, key, std::time::SystemTime::now());
+        }
+    }
+
     pub fn delivered_emails(&self) -> Vec<DeliveredEmail> {
         self.delivered.lock().expect("mailbox lock").clone()
     }

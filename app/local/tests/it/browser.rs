@@ -853,7 +853,7 @@ async fn every_page_passes_axe_for_every_role_and_the_tasks_work_with_and_withou
         return;
     };
     let stack = stack(true).await;
-    let ids = local_stack::demo::post(&stack.api_url, 12).await.unwrap();
+    let ids = local_stack::demo::post(&stack, 12).await.unwrap();
     let order_id = ids[0].clone();
     notified_order(&stack, &order_id).await;
     // Markup an outsider planted in an order and a dead letter: every page

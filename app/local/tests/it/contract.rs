@@ -25,6 +25,7 @@ use std::process::{Command, Stdio};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use local_stack::api::ErrorDetail;
+use local_stack::api::signature::{CheckoutKey, sign_request};
 use local_stack::{LocalStack, StackOptions};
 use pipeline::queue::attributes;
 use serde_json::{Value, json};
@@ -46,6 +47,51 @@ pub struct Case {
     pub body: String,
     pub expect: Value,
     pub queue_unavailable: bool,
+    pub signing: Signing,
+}
+
+/// How a case's request is signed (`"auth"` in the table; the checkout's
+/// key when absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    Checkout,
+    Unsigned,
+    OtherKey,
+    WrongSecret,
+    /// Signed six minutes before it is sent.
+    Expired,
+    /// Signed over another body than the one sent.
+    TamperedBody,
+}
+
+impl Signing {
+    fn parse(value: &Value) -> Self {
+        match value.as_str() {
+            None => Signing::Checkout,
+            Some("unsigned") => Signing::Unsigned,
+            Some("otherKey") => Signing::OtherKey,
+            Some("wrongSecret") => Signing::WrongSecret,
+            Some("expired") => Signing::Expired,
+            Some("tamperedBody") => Signing::TamperedBody,
+            Some(other) => panic!("unknown auth {other:?} in the contract"),
+        }
+    }
+
+    /// What API Gateway answers (its gateway responses in the template;
+    /// an unknown key gets AWS's own answer, documented by AWS re:Post).
+    fn deployed_refusal(self, template: &Yaml) -> Option<(u16, String)> {
+        match self {
+            Signing::Checkout => None,
+            Signing::Unsigned => Some(static_gateway_response(template, "NotFoundResponse")),
+            Signing::OtherKey => Some((
+                403,
+                json!({ "message": local_stack::api::signature::UNKNOWN_KEY }).to_string(),
+            )),
+            Signing::WrongSecret | Signing::Expired | Signing::TamperedBody => Some(
+                static_gateway_response(template, "InvalidSignatureResponse"),
+            ),
+        }
+    }
 }
 
 /// Expands `$repeat` inside a `$json` body.
@@ -119,6 +165,7 @@ pub fn cases() -> Vec<Case> {
             body: body_of(case.get("body")),
             expect: case["expect"].clone(),
             queue_unavailable: case["queue"] == "unavailable",
+            signing: Signing::parse(&case["auth"]),
         })
         .collect()
 }
@@ -335,6 +382,7 @@ struct Deployed {
     other_methods: (u16, String, Option<String>),
     unsupported_media_type: (u16, String),
     bad_request_body: (u16, String),
+    template: Yaml,
 }
 
 fn static_gateway_response(template: &Yaml, resource: &str) -> (u16, String) {
@@ -388,6 +436,7 @@ impl Deployed {
                 "UnsupportedMediaTypeResponse",
             ),
             bad_request_body: static_gateway_response(&template, "InvalidBodyResponse"),
+            template: template.clone(),
         }
     }
 }
@@ -436,6 +485,8 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
                 ..Answer::default()
             });
             continue;
+        } else if let Some(refusal) = case.signing.deployed_refusal(&api.template) {
+            refusal
         } else if media_type(case).is_some_and(|media| media != "application/json") {
             api.unsupported_media_type.clone()
         } else if verdicts[index] != Some(true) {
@@ -572,6 +623,9 @@ async fn local_stack(detail: ErrorDetail) -> LocalStack {
             redeliver_after: None,
             shop_time_zone: chrono_tz::Tz::UTC,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
+            order_api_auth: local_stack::api::OrderApiAuth::Signed(
+                local_stack::api::signature::CheckoutKey::generate(),
+            ),
         },
     )
     .await
@@ -586,13 +640,46 @@ pub async fn local_answer(stack: &LocalStack, case: &Case) -> Answer {
     } else {
         format!("{}/orders?{query}", stack.api_url)
     };
-    let mut request = reqwest::Client::new()
-        .request(case.method.parse().unwrap(), url)
-        .body(case.body.clone());
-    for (name, value) in &case.headers {
-        request = request.header(name.as_str(), value.as_str());
+    let client = reqwest::Client::new();
+    let build = |body: &str| {
+        let mut request = client
+            .request(case.method.parse().unwrap(), &url)
+            .body(body.to_owned());
+        for (name, value) in &case.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        request.build().unwrap()
+    };
+    let mut request = build(&case.body);
+    let key = stack
+        .checkout_key()
+        .expect("the contract runs with signed callers");
+    let now = std::time::SystemTime::now();
+    match case.signing {
+        Signing::Checkout => stack.sign(&mut request),
+        Signing::Unsigned => {}
+        Signing::OtherKey => sign_request(&mut request, &CheckoutKey::generate(), now),
+        Signing::WrongSecret => sign_request(
+            &mut request,
+            &CheckoutKey::new(key.access_key_id.clone(), "not the checkout's secret"),
+            now,
+        ),
+        Signing::Expired => {
+            sign_request(&mut request, key, now - std::time::Duration::from_secs(360))
+        }
+        Signing::TamperedBody => {
+            let mut signed = build(&format!("{} ", case.body));
+            sign_request(&mut signed, key, now);
+            for name in ["authorization", "x-amz-date"] {
+                let value = signed.headers()[name].clone();
+                request.headers_mut().insert(name, value);
+            }
+        }
     }
-    let response = request.send().await.expect("the local API answers");
+    let response = client
+        .execute(request)
+        .await
+        .expect("the local API answers");
     let header = |name: &str| {
         response
             .headers()
@@ -689,6 +776,14 @@ async fn the_smoke_test_passes_against_the_local_stack() {
         .env("SMOKE_EMAIL", dashboard::auth::FIRST_ADMIN)
         .env("SMOKE_PASSWORD", ADMIN_PASSWORD)
         .env("SMOKE_WAIT_SECONDS", "60")
+        .env(
+            local_stack::api::signature::ACCESS_KEY_ID_VAR,
+            &stack.checkout_key().unwrap().access_key_id,
+        )
+        .env(
+            local_stack::api::signature::SECRET_ACCESS_KEY_VAR,
+            stack.checkout_key().unwrap().secret_access_key(),
+        )
         .output()
         .await
         .expect("python3 runs scripts/smoke");

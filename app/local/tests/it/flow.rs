@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    PIPELINE, eventually, notified_order, order_body, post_order, queue_depth, stack,
-    string_attribute,
+    PIPELINE, eventually, notified_order, open_stack, order_body, post_order, queue_depth,
+    send_signed, stack, string_attribute,
 };
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::{OrderId, OrderStatus};
@@ -112,33 +112,42 @@ async fn a_refused_request_gets_its_error_and_queues_nothing() {
         assert_eq!(got, fields, "{answer}");
     }
 
-    let not_json = client
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .body("{oops")
-        .send()
-        .await
-        .unwrap();
+    let not_json = send_signed(
+        &client,
+        &stack,
+        client
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body("{oops"),
+    )
+    .await
+    .unwrap();
     assert_eq!(not_json.status(), 400);
     let (status, answer) = post_order(&stack, &order_body(), Some("bad key!")).await;
     assert_eq!(status, 400);
     assert_eq!(answer["errors"][0]["field"], "Idempotency-Key");
-    let form = client
-        .post(&url)
-        .header("Content-Type", "text/plain")
-        .body(order_body().to_string())
-        .send()
-        .await
-        .unwrap();
+    let form = send_signed(
+        &client,
+        &stack,
+        client
+            .post(&url)
+            .header("Content-Type", "text/plain")
+            .body(order_body().to_string()),
+    )
+    .await
+    .unwrap();
     assert_eq!(form.status(), 415);
     let huge = format!("{}{}", order_body(), " ".repeat(70 * 1024));
-    let too_large = client
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .unwrap();
+    let too_large = send_signed(
+        &client,
+        &stack,
+        client
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .body(huge),
+    )
+    .await
+    .unwrap();
     assert_eq!(too_large.status(), 413);
     let answer: serde_json::Value = too_large.json().await.unwrap();
     assert!(answer["message"].as_str().unwrap().contains("64 KiB"));
@@ -155,6 +164,137 @@ async fn a_refused_request_gets_its_error_and_queues_nothing() {
         1,
         "a valid order is queued"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_checkouts_signature_places_an_order() {
+    use local_stack::api::signature::{self, CheckoutKey, sign_request};
+    use std::time::{Duration, SystemTime};
+    let stack = stack(false).await;
+    let key = stack
+        .checkout_key()
+        .expect("signed callers by default")
+        .clone();
+    let client = reqwest::Client::new();
+    let url = format!("{}/orders", stack.api_url);
+    let body = order_body().to_string();
+    let request = |idempotency: &str| {
+        client
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", idempotency)
+            .body(body.clone())
+            .build()
+            .unwrap()
+    };
+    let signed_as = |key: &CheckoutKey, at: SystemTime, idempotency: &str| {
+        let mut request = request(idempotency);
+        sign_request(&mut request, key, at);
+        request
+    };
+    let now = SystemTime::now();
+    let mut tampered = signed_as(&key, now, "tampered-0001");
+    *tampered.body_mut() = Some(body.replace("1299", "1").into());
+    let mut forged_header = signed_as(&key, now, "forged-00001");
+    forged_header
+        .headers_mut()
+        .insert("idempotency-key", "forged-00002".parse().unwrap());
+    let cases = [
+        ("unsigned", request("unsigned-0001"), signature::UNSIGNED),
+        (
+            "another key",
+            signed_as(&CheckoutKey::generate(), now, "other-key-01"),
+            signature::UNKNOWN_KEY,
+        ),
+        (
+            "the right id, another secret",
+            signed_as(
+                &CheckoutKey::new(key.access_key_id.clone(), "not the secret"),
+                now,
+                "wrong-secret1",
+            ),
+            signature::BAD_SIGNATURE,
+        ),
+        (
+            "signed six minutes ago (a replay outside the window)",
+            signed_as(&key, now - Duration::from_secs(360), "expired-0001"),
+            signature::BAD_SIGNATURE,
+        ),
+        (
+            "dated six minutes ahead",
+            signed_as(&key, now + Duration::from_secs(360), "ahead-000001"),
+            signature::BAD_SIGNATURE,
+        ),
+        (
+            "a body changed after signing",
+            tampered,
+            signature::BAD_SIGNATURE,
+        ),
+        (
+            "a signed header changed",
+            forged_header,
+            signature::BAD_SIGNATURE,
+        ),
+    ];
+    for (what, request, message) in cases {
+        let response = client.execute(request).await.unwrap();
+        assert_eq!(response.status(), 403, "{what}");
+        let answer: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(answer, json!({ "message": message }), "{what}");
+    }
+    assert_eq!(
+        queue_depth(&stack, &stack.resources.queue_url).await,
+        0,
+        "a refused request queues nothing"
+    );
+
+    // A replay inside the window is one order: the key makes it so.
+    let first = signed_as(&key, now, "signed-00001");
+    let again = signed_as(&key, now, "signed-00001");
+    for request in [first, again] {
+        assert_eq!(client.execute(request).await.unwrap().status(), 202);
+    }
+
+    // An independent signer: curl's --aws-sigv4.
+    let curl = tokio::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
+        .args([
+            "--aws-sigv4",
+            &format!("aws:amz:{}:{}", signature::REGION, signature::SERVICE),
+        ])
+        .args([
+            "--user",
+            &format!("{}:{}", key.access_key_id, key.secret_access_key()),
+        ])
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            "Idempotency-Key: curl-signed-01",
+        ])
+        .args(["--data-binary", &body])
+        .output()
+        .await
+        .expect("curl runs");
+    assert_eq!(
+        String::from_utf8_lossy(&curl.stdout),
+        "202",
+        "curl --aws-sigv4 is accepted"
+    );
+    // Both sends of the replay are queued; ingest makes them one order.
+    assert_eq!(queue_depth(&stack, &stack.resources.queue_url).await, 3);
+
+    // Browser mode takes anyone's order.
+    let open = open_stack(false).await;
+    assert!(open.checkout_key().is_none());
+    let response = client
+        .post(format!("{}/orders", open.api_url))
+        .header("Content-Type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -41,7 +41,7 @@ fn order_at(
 async fn orders_are_listed_paged_counted_searched_and_shown() {
     let stack = stack(true).await;
     let me = admin(&stack).await;
-    let ids = demo::post(&stack.api_url, 30).await.unwrap();
+    let ids = demo::post(&stack, 30).await.unwrap();
     let (_, answer) = post_order(&stack, &order_body(), Some("summer-sale-0042")).await;
     assert_eq!(answer["orderId"], "summer-sale-0042");
     for id in ids

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::MessageAttributeValue;
+use local_stack::api::OrderApiAuth;
+use local_stack::api::signature::CheckoutKey;
 use local_stack::{LocalStack, Moto, StackOptions};
 use pipeline::queue::attributes;
 use serde_json::{Value, json};
@@ -22,8 +24,16 @@ pub const SESSION_SECRET: &str = "test-session-secret-of-at-least-32-characters"
 static NEXT_STACK: AtomicUsize = AtomicUsize::new(0);
 
 pub fn moto_endpoint() -> &'static str {
-    MOTO.get_or_init(|| Moto::start().expect("moto starts"))
-        .endpoint()
+    MOTO.get_or_init(|| {
+        // Warnings and errors land in the output of the test that caused
+        // them, which libtest shows when it fails.
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_test_writer()
+            .try_init();
+        Moto::start().expect("moto starts")
+    })
+    .endpoint()
 }
 
 pub fn unique_prefix() -> String {
@@ -49,7 +59,23 @@ pub async fn stack(run_pipeline: bool) -> LocalStack {
 
 /// A stack whose shop keeps the time of `zone`.
 pub async fn stack_in_zone(zone: chrono_tz::Tz, run_pipeline: bool) -> LocalStack {
-    start(moto_endpoint(), run_pipeline, None, zone).await
+    start(moto_endpoint(), run_pipeline, None, zone, signed_callers()).await
+}
+
+/// A stack whose order API takes anyone's orders (`ORDER_API_AUTH=none`).
+pub async fn open_stack(run_pipeline: bool) -> LocalStack {
+    start(
+        moto_endpoint(),
+        run_pipeline,
+        None,
+        chrono_tz::Tz::UTC,
+        OrderApiAuth::Open,
+    )
+    .await
+}
+
+fn signed_callers() -> OrderApiAuth {
+    OrderApiAuth::Signed(CheckoutKey::generate())
 }
 
 /// A stack reaching AWS at `endpoint` (moto, or a fault proxy in front of it).
@@ -58,7 +84,14 @@ pub async fn stack_on(
     run_pipeline: bool,
     redeliver_after: Option<Duration>,
 ) -> LocalStack {
-    start(endpoint, run_pipeline, redeliver_after, chrono_tz::Tz::UTC).await
+    start(
+        endpoint,
+        run_pipeline,
+        redeliver_after,
+        chrono_tz::Tz::UTC,
+        signed_callers(),
+    )
+    .await
 }
 
 async fn start(
@@ -66,6 +99,7 @@ async fn start(
     run_pipeline: bool,
     redeliver_after: Option<Duration>,
     shop_time_zone: chrono_tz::Tz,
+    order_api_auth: OrderApiAuth,
 ) -> LocalStack {
     LocalStack::start(
         endpoint,
@@ -81,6 +115,7 @@ async fn start(
             redeliver_after,
             shop_time_zone,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
+            order_api_auth,
         },
     )
     .await
@@ -142,19 +177,32 @@ pub fn order_body() -> Value {
     })
 }
 
+/// Sends a request to the order API signed as the shop's checkout signs
+/// it: the one way the tests place orders.
+pub async fn send_signed(
+    client: &reqwest::Client,
+    stack: &LocalStack,
+    request: reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = request.build()?;
+    stack.sign(&mut request);
+    client.execute(request).await
+}
+
 /// Posts a JSON body to the stack's API; returns the status and the answer.
 pub async fn post_order(
     stack: &LocalStack,
     body: &Value,
     idempotency_key: Option<&str>,
 ) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .post(format!("{}/orders", stack.api_url))
-        .json(body);
+    let client = reqwest::Client::new();
+    let mut request = client.post(format!("{}/orders", stack.api_url)).json(body);
     if let Some(key) = idempotency_key {
         request = request.header("Idempotency-Key", key);
     }
-    let response = request.send().await.expect("the API answers");
+    let response = send_signed(&client, stack, request)
+        .await
+        .expect("the API answers");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
