@@ -672,6 +672,14 @@ async fn subscribe_and_unsubscribe(browser: &Browser) {
             .expect_focus("summary: Remove", "the focus is back on the opener")
             .await;
         browser.press(Key::Enter).await;
+        // The focus moves in a handler that runs after the key press: the
+        // second Enter must wait for it, or it closes the confirmation.
+        browser
+            .expect_focus(
+                "button: Yes, remove",
+                "the confirmation takes the focus again",
+            )
+            .await;
         browser.press(Key::Enter).await;
     } else {
         browser.click(&opener).await;
