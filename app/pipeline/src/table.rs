@@ -78,6 +78,9 @@ pub const DASHBOARD_WRITES: [Entity; 6] = [
 /// The kinds notify writes: orders (their marks) and the email schedule.
 pub const NOTIFY_WRITES: [Entity; 2] = [Entity::Order, Entity::Mail];
 
+/// The kinds ingest writes: orders only.
+pub const INGEST_WRITES: [Entity; 1] = [Entity::Order];
+
 /// The start of every user's sort key.
 pub const USER_SORT_PREFIX: &str = "USER#";
 

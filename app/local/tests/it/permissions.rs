@@ -338,6 +338,32 @@ fn patterns(entities: &[pipeline::table::Entity]) -> BTreeSet<String> {
 }
 
 #[test]
+fn ingest_reads_and_writes_only_orders() {
+    let (_, keys) = leading_keys("IngestRole", "StoreOrders");
+    assert_eq!(keys, patterns(&pipeline::table::INGEST_WRITES));
+}
+
+/// Lambda may assume a function's role only for this account's functions;
+/// API Gateway's roles are left without (the template says why).
+#[test]
+fn lambda_roles_trust_only_this_accounts_functions() {
+    let template = template();
+    for role in ["IngestRole", "NotifyRole", "DashboardRole"] {
+        let trust =
+            &template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(
+            trust["Principal"]["Service"], "lambda.amazonaws.com",
+            "{role}"
+        );
+        assert_eq!(
+            trust["Condition"]["StringEquals"]["aws:SourceAccount"],
+            serde_yaml::from_str::<Yaml>("!Ref AWS::AccountId").unwrap(),
+            "{role}"
+        );
+    }
+}
+
+#[test]
 fn notify_reads_and_writes_only_orders_and_the_email_schedule() {
     let (_, keys) = leading_keys("NotifyRole", "ReadAndMarkOrders");
     assert_eq!(keys, patterns(&pipeline::table::NOTIFY_WRITES));
