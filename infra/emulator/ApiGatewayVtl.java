@@ -5,7 +5,8 @@
 // runs every request and response template of infra/template.yaml through it.
 //
 // Run with Java's source launcher:
-//   java -cp /usr/share/java/velocity.jar:/usr/share/java/commons-collections3.jar:/usr/share/java/commons-lang.jar \
+//   java -cp /usr/share/java/velocity.jar:/usr/share/java/commons-collections3.jar:/usr/share/java/commons-lang.jar:\
+//     /usr/share/java/jackson-databind.jar:/usr/share/java/jackson-core.jar:/usr/share/java/jackson-annotations.jar \
 //     infra/emulator/ApiGatewayVtl.java < cases
 // One case a line, tab-separated, each field base64 (UTF-8):
 //   template, body, headers ("Name: value" lines), query ("name=value" lines),
@@ -62,8 +63,16 @@ public class ApiGatewayVtl {
             throw new UnsupportedOperationException("$input.json is not emulated; the templates do not use it");
         }
 
-        public Object path(String path) {
-            throw new UnsupportedOperationException("$input.path is not emulated; the templates do not use it");
+        /**
+         * `$input.path('$')`: the body as maps, lists and values, read as
+         * API Gateway reads it (Jackson: the first value, a repeated key's
+         * last value). Only the root is emulated; the templates use no other.
+         */
+        public Object path(String path) throws java.io.IOException {
+            if (!path.equals("$")) {
+                throw new UnsupportedOperationException("$input.path is emulated for '$' only, not " + path);
+            }
+            return new com.fasterxml.jackson.databind.ObjectMapper().readValue(body, Object.class);
         }
     }
 

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod body;
+
 use super::values::{
     AddressLine, City, CountryCode, Currency, Email, Invalid, MinorUnits, PersonName, PostalCode,
     ProductName, Quantity, Region, Sku,
@@ -94,19 +96,32 @@ impl Rejected {
 }
 
 impl OrderRequest {
-    /// Parses and validates a raw body.
-    pub fn parse(body: &str) -> Result<Self, Rejected> {
-        let value: Value = serde_json::from_str(body).map_err(|error| {
-            Rejected(vec![FieldError {
-                field: String::new(),
-                message: format!("body is not valid JSON: {error}"),
-            }])
-        })?;
-        Self::from_json(&value)
+    /// Parses and validates a raw body: one JSON object, each key once.
+    pub fn parse(text: &str) -> Result<Self, Rejected> {
+        let body = body::read(text).map_err(not_json)?;
+        Self::check(&body.value, !body.writes_fractions)
     }
 
+    /// Parses and validates a body as API Gateway's validator reads it (its
+    /// first JSON value, a repeated key's last value): only for answering
+    /// in the deployed API's order of checks, which refuses what `parse`
+    /// refuses besides only later.
+    pub fn parse_as_jackson_reads(text: &str) -> Result<Self, Rejected> {
+        let body = body::read_as_jackson(text).map_err(not_json)?;
+        Self::check(&body.value, !body.writes_fractions)
+    }
+
+    /// Validates a value; a floating-point number in it counts as written
+    /// with a fraction (`-0.0` too).
     pub fn from_json(value: &Value) -> Result<Self, Rejected> {
-        let mut check = Checker::default();
+        Self::check(value, false)
+    }
+
+    fn check(value: &Value, minus_zero_is_zero: bool) -> Result<Self, Rejected> {
+        let mut check = Checker {
+            errors: Vec::new(),
+            minus_zero_is_zero,
+        };
         let request = check.order(value);
         match request {
             Some(request) if check.errors.is_empty() => Ok(request),
@@ -119,9 +134,18 @@ impl OrderRequest {
     }
 }
 
-#[derive(Default)]
+fn not_json(error: serde_json::Error) -> Rejected {
+    Rejected(vec![FieldError {
+        field: String::new(),
+        message: format!("body is not valid JSON: {error}"),
+    }])
+}
+
 struct Checker {
     errors: Vec<FieldError>,
+    /// The body wrote no number with a fraction or exponent, so a -0.0 in
+    /// it was written `-0`: the integer zero.
+    minus_zero_is_zero: bool,
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -218,24 +242,24 @@ impl Checker {
         }
     }
 
-    /// A whole number, as JSON Schema's `integer` sees one: any number with
-    /// no fractional part (`-0`, `2.0` and `1e2` are whole numbers too).
+    /// A whole number, as API Gateway's validator sees one: written as an
+    /// integer (`3`, `-0`); `2.0` and `1e2` are floating-point numbers to it
+    /// (Jackson reads them so), and so they are here.
     fn whole_number(&mut self, map: &Map<String, Value>, path: &str, key: &str) -> Option<u64> {
         let value = self.field(map, path, key)?;
-        let number = match value {
-            Value::Number(number) => number.as_u64().or_else(|| {
-                // -0.0 >= 0.0 holds, so `-0` is zero.
-                let float = number.as_f64()?;
-                (float.fract() == 0.0 && float >= 0.0 && float <= u64::MAX as f64)
-                    .then_some(float as u64)
-            }),
-            _ => None,
+        let minus_zero = |float: f64| float == 0.0 && float.is_sign_negative();
+        let (number, message) = match value {
+            Value::Number(number) if number.is_f64() => {
+                let zero = self.minus_zero_is_zero && number.as_f64().is_some_and(minus_zero);
+                (
+                    zero.then_some(0),
+                    "must be a whole number written without a fraction or exponent (2, not 2.0 or 2e0)",
+                )
+            }
+            Value::Number(number) => (number.as_u64(), "must not be negative"),
+            _ => (None, "must be a whole number"),
         };
         if number.is_none() {
-            let message = match value.as_f64() {
-                Some(float) if float < 0.0 && float.fract() == 0.0 => "must not be negative",
-                _ => "must be a whole number",
-            };
             self.fail(&join(path, key), message);
         }
         number
@@ -415,13 +439,53 @@ mod tests {
     }
 
     #[test]
-    fn whole_numbers_are_whole_however_they_are_written() {
-        for (written, expected) in [("-0", 0), ("2.0", 2), ("1e2", 100), ("3", 3)] {
-            let body = valid()
+    fn whole_numbers_are_written_as_integers() {
+        let with_price = |written: &str| {
+            valid()
                 .to_string()
-                .replace("\"unitPrice\":1299", &format!("\"unitPrice\":{written}"));
-            let request = OrderRequest::parse(&body).unwrap_or_else(|e| panic!("{written}: {e}"));
+                .replace("\"unitPrice\":1299", &format!("\"unitPrice\":{written}"))
+        };
+        for (written, expected) in [("-0", 0), ("3", 3), ("0", 0)] {
+            let request = OrderRequest::parse(&with_price(written))
+                .unwrap_or_else(|e| panic!("{written}: {e}"));
             assert_eq!(request.items[0].unit_price.get(), expected, "{written}");
+        }
+        for written in ["2.0", "1e2", "1E2", "-0.0", "2.5", "-2"] {
+            let rejected = OrderRequest::parse(&with_price(written)).unwrap_err();
+            assert_eq!(rejected.0.len(), 1, "{written}: {rejected}");
+            assert_eq!(rejected.0[0].field, "items[0].unitPrice", "{written}");
+        }
+    }
+
+    #[test]
+    fn a_minus_zero_next_to_a_fraction_is_still_refused_only_where_written() {
+        let body = valid()
+            .to_string()
+            .replace("\"unitPrice\":1299", "\"unitPrice\":-0")
+            .replace("\"quantity\":2", "\"quantity\":2.0");
+        let fields: Vec<String> = OrderRequest::parse(&body)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|error| error.field)
+            .collect();
+        assert!(
+            fields.contains(&"items[0].quantity".to_owned()),
+            "{fields:?}"
+        );
+    }
+
+    #[test]
+    fn trailing_content_and_repeated_keys_are_refused_as_a_whole() {
+        let body = valid().to_string();
+        for text in [
+            format!("{body} junk"),
+            format!("{body}{body}"),
+            format!("{{\"currency\":\"\\uFFFF\",{}", &body[1..]),
+        ] {
+            let rejected = OrderRequest::parse(&text).unwrap_err();
+            assert_eq!(rejected.0.len(), 1, "{text}");
+            assert_eq!(rejected.0[0].field, "", "{text}");
         }
     }
 

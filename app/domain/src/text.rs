@@ -1,13 +1,20 @@
 //! What counts as text a person typed, defined once for the Rust validator
 //! and for the JSON Schema API Gateway validates with.
 //!
-//! The schema's regular expressions run as ECMAScript (API Gateway) and the
-//! Rust validator runs on `char`s; the two disagree on what `\s` means
-//! (ECMAScript counts U+FEFF, Unicode counts U+0085) and on lone surrogates
-//! (a JavaScript string may hold one, a Rust string cannot). So neither uses
-//! a built-in class: both use the explicit sets below, the schema's patterns
-//! are built from them ([`text_pattern`], [`email_pattern`]), and the
-//! agreement test checks that the schema file carries exactly these.
+//! The schema's regular expressions run in Java (API Gateway's validator;
+//! ECMAScript with the `u` flag reads them alike: code points, a lone
+//! surrogate its own) and the Rust validator runs on `char`s; the two
+//! disagree on what `\s` means (ECMAScript counts U+FEFF, Unicode counts
+//! U+0085) and a Java string may hold a lone surrogate, a Rust string cannot.
+//! So neither uses a built-in class: both use the explicit sets below, the
+//! schema's patterns are built from them ([`text_pattern`],
+//! [`email_pattern`]), and the agreement test checks that the schema file
+//! carries exactly these.
+//!
+//! The patterns have no nested or overlapping repetitions, and no repeated
+//! group: a backtracking engine runs them in time linear in the text (a
+//! body of 10 MB reaches the validator), and Java, which recurses once per
+//! repetition of a group with alternatives, cannot overflow its stack.
 
 /// Whitespace: the union of ECMAScript's `\s` and Unicode's `White_Space`.
 pub const WHITESPACE: [char; 26] = [
@@ -52,12 +59,13 @@ pub fn check(text: &str) -> Result<(), TextProblem> {
     Ok(())
 }
 
-/// `\uXXXX` for one UTF-16 code unit, as ECMAScript regular expressions write it.
+/// `\uXXXX` for one code point of the Basic Multilingual Plane, as Java and
+/// ECMAScript regular expressions write it.
 fn unit(code: u32) -> String {
     format!("\\u{code:04X}")
 }
 
-/// An ECMAScript character-class range of code units.
+/// A character-class range.
 fn range(from: u32, to: u32) -> String {
     if from == to {
         unit(from)
@@ -66,8 +74,8 @@ fn range(from: u32, to: u32) -> String {
     }
 }
 
-/// Code units a text field may never hold: controls, surrogates (paired
-/// ones are matched separately), U+FFFE and U+FFFF.
+/// Code points a text field may never hold: controls, lone surrogates,
+/// U+FFFE and U+FFFF.
 fn forbidden_units() -> String {
     [
         range(0x0, 0x1F),
@@ -78,9 +86,18 @@ fn forbidden_units() -> String {
     .concat()
 }
 
-/// The whitespace code units, as class ranges.
+/// The whitespace code points, as class ranges.
 fn whitespace_units() -> String {
-    let mut codes: Vec<u32> = WHITESPACE.iter().map(|c| u32::from(*c)).collect();
+    units(WHITESPACE.iter().copied())
+}
+
+/// The whitespace a text may hold (the rest are control characters).
+fn allowed_whitespace_units() -> String {
+    units(WHITESPACE.iter().copied().filter(|c| !is_forbidden(*c)))
+}
+
+fn units(chars: impl Iterator<Item = char>) -> String {
+    let mut codes: Vec<u32> = chars.map(u32::from).collect();
     codes.sort_unstable();
     let mut ranges = String::new();
     let mut start = codes[0];
@@ -96,15 +113,15 @@ fn whitespace_units() -> String {
     ranges
 }
 
-/// A pair of surrogates: one character outside the Basic Multilingual Plane.
-const PAIR: &str = "[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]";
-
-/// The schema pattern of a text field: only allowed characters (no lone
-/// surrogate), at least one of them not whitespace.
+/// The schema pattern of a text field: only allowed characters, at least
+/// one of them not whitespace. Written as leading whitespace, the first
+/// visible character, then anything allowed, so that no two repetitions
+/// can take the same character.
 pub fn text_pattern() -> String {
-    let allowed = format!("[^{}]", forbidden_units());
+    let space = format!("[{}]", allowed_whitespace_units());
     let visible = format!("[^{}{}]", forbidden_units(), whitespace_units());
-    format!("^(?:{allowed}|{PAIR})*(?:{visible}|{PAIR})(?:{allowed}|{PAIR})*$")
+    let allowed = format!("[^{}]", forbidden_units());
+    format!("^{space}*{visible}{allowed}*$")
 }
 
 /// The email specials as an ECMAScript character class writes them.
@@ -118,17 +135,21 @@ fn email_special_units() -> String {
         .collect()
 }
 
-/// The schema pattern of an email address: something, `@`, a dotted domain,
-/// with no whitespace, `@`, email special or forbidden character in either
-/// part.
+/// The schema pattern of an email address: something, `@`, a domain with a
+/// dot that is neither its first nor its last character, with no
+/// whitespace, `@`, email special or forbidden character in either part.
+/// The domain is written as its first character, the characters up to its
+/// next dot (none a dot), the dot, the rest: one way to match each address.
 pub fn email_pattern() -> String {
-    let part = format!(
-        "(?:[^@{}{}{}]|{PAIR})+",
+    let excluded = format!(
+        "{}{}{}",
         email_special_units(),
         forbidden_units(),
         whitespace_units()
     );
-    format!("^{part}@{part}\\.{part}$")
+    let any = format!("[^@{excluded}]");
+    let not_dot = format!("[^.@{excluded}]");
+    format!("^{any}+@{any}{not_dot}*\\.{any}+$")
 }
 
 #[cfg(test)]
@@ -165,7 +186,8 @@ mod tests {
             whitespace_units()
                 .starts_with("\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A")
         );
+        assert!(text_pattern().starts_with("^[\\u0020\\u00A0\\u1680"));
         assert!(text_pattern().contains("\\uD800-\\uDFFF"));
-        assert!(email_pattern().starts_with("^(?:[^@\"<>?(),;:\\\\\\[\\]\\u0000"));
+        assert!(email_pattern().starts_with("^[^@\"<>?(),;:\\\\\\[\\]\\u0000"));
     }
 }

@@ -6,13 +6,16 @@
 //! 2. signed callers only (`OrderApiAuth::Signed`, the default): no
 //!    Signature Version 4, or one that does not hold for the checkout's key
 //!    and this body: 403 ([`signature`]);
-//! 3. a `Content-Type` other than JSON: 415;
-//! 4. a body that is not a valid order: 400;
+//! 3. a `Content-Type` other than exactly `application/json` (parameters
+//!    and capitals included, as AWS documents no other match): 415;
+//! 4. a body that is not a valid order as API Gateway's validator reads it
+//!    (its first JSON value, a repeated key's last value): 400;
 //! 5. no `Content-Type` at all: 415;
 //! 6. an `Idempotency-Key` header (any case) that is not 8 to 64 of
-//!    `A-Z a-z 0-9 - _`: 400;
+//!    `A-Z a-z 0-9 - _`, or more than one: 400;
 //! 7. a body over 64 KiB (UTF-8 bytes): 413;
-//! 8. queued: 202 `{"orderId": …}`, or 503 with `Retry-After` when the queue
+//! 8. anything after the JSON object, or a key twice in one object: 400;
+//! 9. queued: 202 `{"orderId": …}`, or 503 with `Retry-After` when the queue
 //!    cannot be reached.
 //!
 //! A refused request queues nothing. Locally a 400 lists every field at
@@ -88,14 +91,7 @@ struct Api {
 
 pub fn router(queue: OrderQueue, detail: ErrorDetail, auth: OrderApiAuth) -> Router {
     Router::new()
-        .route(
-            "/orders",
-            post(place_order)
-                .put(other_method)
-                .delete(other_method)
-                .patch(other_method)
-                .options(other_method),
-        )
+        .route("/orders", post(place_order).fallback(other_method))
         .with_state(Api {
             queue,
             detail,
@@ -128,7 +124,7 @@ fn problem(status: StatusCode, message: &str, errors: Option<Vec<FieldError>>) -
 pub const NOT_JSON: &str = "Send the order as JSON with the header Content-Type: application/json.";
 pub const TOO_LARGE: &str = "The order body is larger than 64 KiB.";
 pub const INVALID: &str = "The order is not valid; see errors.";
-pub const INVALID_AS_DEPLOYED: &str = "The order is not valid: it does not match the order schema. The deployed API cannot say which field; check the order against the API documentation.";
+pub const INVALID_AS_DEPLOYED: &str = "The order is not valid: it is not one JSON object that matches the order schema, each key once. The deployed API cannot say which field; check the order against the API documentation.";
 pub const NOT_QUEUED: &str =
     "The order could not be queued just now; send it again with the same Idempotency-Key.";
 pub const BODY_LATE: &str = "The order body did not arrive in time (or was shorter than its Content-Length); send it again.";
@@ -150,18 +146,8 @@ async fn other_method() -> Response {
     response
 }
 
-/// The media type of the request, lower-cased, without parameters.
-fn media_type(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::CONTENT_TYPE)?;
-    let text = String::from_utf8_lossy(value.as_bytes());
-    Some(
-        text.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase(),
-    )
-}
+/// The one Content-Type an order may come with.
+const JSON_MEDIA_TYPE: &str = "application/json";
 
 /// Whether reading a body failed on the size limit (not on the clock).
 fn too_large(error: &axum::Error) -> bool {
@@ -226,40 +212,40 @@ async fn place_order(State(api): State<Api>, request: Request) -> Response {
             return refused(refusal);
         }
     }
-    let media = media_type(&parts.headers);
-    if media
-        .as_deref()
-        .is_some_and(|media| media != "application/json")
-    {
+    let media = parts.headers.get(header::CONTENT_TYPE);
+    if media.is_some_and(|media| media != JSON_MEDIA_TYPE) {
         return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON, None);
     }
     let Ok(text) = std::str::from_utf8(&bytes) else {
         return api.invalid(vec![field_error("", "body is not UTF-8 text")]);
     };
-    if let Err(rejected) = OrderRequest::parse(text) {
-        return api.invalid(rejected.0);
-    }
+    // What API Gateway's validator lets through, its templates refuse after
+    // the header and size checks: anything after the object, a key twice.
+    let shape_refusal = match OrderRequest::parse(text) {
+        Ok(_) => None,
+        Err(rejected) => match OrderRequest::parse_as_jackson_reads(text) {
+            Ok(_) => Some(rejected),
+            Err(_) => return api.invalid(rejected.0),
+        },
+    };
     if media.is_none() {
         return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, NOT_JSON, None);
     }
-    let id = match parts.headers.get(IDEMPOTENCY_KEY) {
-        None => OrderId::generate(),
-        Some(value) => match value.to_str().ok().map(OrderId::parse) {
-            Some(Ok(id)) => id,
-            _ => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    INVALID,
-                    Some(vec![field_error(
-                        "Idempotency-Key",
-                        "must be 8 to 64 characters of letters, digits, '-' and '_'",
-                    )]),
-                );
-            }
-        },
+    let id = match idempotency_key(&parts.headers) {
+        Ok(id) => id,
+        Err(message) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                INVALID,
+                Some(vec![field_error("Idempotency-Key", message)]),
+            );
+        }
     };
     if bytes.len() > MAX_BODY_BYTES {
         return problem(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None);
+    }
+    if let Some(rejected) = shape_refusal {
+        return api.invalid(rejected.0);
     }
     match api.queue.enqueue(&id, Utc::now(), text).await {
         Ok(_) => (
@@ -278,6 +264,21 @@ async fn place_order(State(api): State<Api>, request: Request) -> Response {
             response
         }
     }
+}
+
+/// The order's id: the `Idempotency-Key` header, or a new one without it.
+fn idempotency_key(headers: &HeaderMap) -> Result<OrderId, &'static str> {
+    let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let (Some(key), None) = (keys.next(), keys.next()) else {
+        if headers.contains_key(IDEMPOTENCY_KEY) {
+            return Err("must be sent once: two Idempotency-Key headers name two orders");
+        }
+        return Ok(OrderId::generate());
+    };
+    key.to_str()
+        .ok()
+        .and_then(|key| OrderId::parse(key).ok())
+        .ok_or("must be 8 to 64 characters of letters, digits, '-' and '_'")
 }
 
 fn field_error(field: &str, message: impl Into<String>) -> FieldError {

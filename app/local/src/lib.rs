@@ -5,9 +5,11 @@
 pub mod api;
 pub mod clients;
 pub mod demo;
+pub mod emulator;
 pub mod events;
 pub mod faults;
 pub mod http;
+pub mod java_patterns;
 pub mod mailbox;
 pub mod moto;
 pub mod provision;

@@ -4,22 +4,27 @@
 //!
 //! The deployed API is API Gateway, which cannot run here; it is played by
 //! independent implementations of its parts:
-//! - the method's request validator: Ajv (JSON Schema draft 4, ECMAScript
-//!   regular expressions), `infra/emulator/validate.js`;
+//! - the method's request validator: Jackson reads the body as API
+//!   Gateway's validator does (`infra/emulator/ApiGatewayJson.java`: the
+//!   first value, a repeated key's last, `2.0` a floating-point number), Ajv
+//!   checks it (JSON Schema draft 4; patterns on code points, as Java's),
+//!   `infra/emulator/validate.js`;
 //! - the mapping templates: Apache Velocity 1.7 with `$input`, `$util` and
 //!   `$context` as AWS documents them, `infra/emulator/ApiGatewayVtl.java`;
 //! - the rest, as AWS documents it and modelled below: the method decides
-//!   (POST, or the ANY mock); a Content-Type other than JSON gets
-//!   UNSUPPORTED_MEDIA_TYPE (passthrough NEVER; none means JSON); a body the
-//!   validator refuses gets BAD_REQUEST_BODY; the integration response is
-//!   chosen by matching SQS's status code against each `SelectionPattern`;
-//!   gateway responses are sent as written (they run no VTL functions).
+//!   (POST, or the ANY mock, which passes any Content-Type through to 405);
+//!   no Content-Type or exactly `application/json` selects the JSON template
+//!   and model, any other gets UNSUPPORTED_MEDIA_TYPE (passthrough NEVER),
+//!   and JSON with parameters or capitals, which AWS does not document, must
+//!   come out the same either way; a body the validator refuses gets
+//!   BAD_REQUEST_BODY; the integration response is chosen by matching SQS's
+//!   status code against each `SelectionPattern`; gateway responses are sent
+//!   as written (they run no VTL functions).
 //!
 //! SQS's answers are the documented ones. What this leaves unverified (media
 //! type matching, the header names API Gateway passes) is pinned by
 //! `scripts/smoke` against a real deployment.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use base64::Engine;
@@ -33,9 +38,7 @@ use serde_yaml::Value as Yaml;
 
 use crate::support::{self, ADMIN_PASSWORD, SESSION_SECRET};
 
-fn workspace(path: &str) -> String {
-    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
-}
+use local_stack::emulator::{JACKSON, java_classpath, piped, workspace};
 
 /// One row of the contract.
 #[derive(Debug, Clone)]
@@ -281,24 +284,45 @@ fn text(value: &Yaml) -> String {
         .to_owned()
 }
 
-/// Ajv's verdict on each body: None when it is not JSON, else valid or not.
+/// Each body as API Gateway's validator reads it (Jackson): None when it
+/// reads no JSON value, else the value as JSON text.
+fn jackson(bodies: &[String]) -> Vec<Option<String>> {
+    let input: String = bodies
+        .iter()
+        .map(|body| format!("{}\n", STANDARD.encode(body)))
+        .collect();
+    let classpath = java_classpath(&JACKSON);
+    let output = piped(
+        Command::new("java").args([
+            "-cp",
+            &classpath,
+            &workspace("infra/emulator/ApiGatewayJson.java"),
+        ]),
+        input,
+        "Jackson",
+    );
+    String::from_utf8(output)
+        .unwrap()
+        .lines()
+        .map(|line| (line != "-").then(|| line.to_owned()))
+        .collect()
+}
+
+/// The validator's verdict on each body: None when it is not JSON, else
+/// valid or not (Jackson reads it, Ajv checks it).
 pub fn validator(bodies: &[String]) -> Vec<Option<bool>> {
-    let input = json!({"schema": workspace("infra/schemas/order-request.json"), "bodies": bodies});
-    let mut child = Command::new("node")
-        .arg(workspace("infra/emulator/validate.js"))
-        .env("NODE_PATH", "/usr/share/nodejs")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node runs (scripts/check installs node-ajv)");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(output.status.success(), "the validator ran");
-    let verdicts: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let values = jackson(bodies);
+    assert_eq!(values.len(), bodies.len(), "Jackson read every body");
+    let input = json!({"schema": workspace("infra/schemas/order-request.json"), "values": values});
+    let output = piped(
+        Command::new("node")
+            .arg(workspace("infra/emulator/validate.js"))
+            .env("NODE_PATH", "/usr/share/nodejs")
+            .stderr(Stdio::null()),
+        input.to_string(),
+        "node with Ajv",
+    );
+    let verdicts: Vec<Value> = serde_json::from_slice(&output).unwrap();
     verdicts
         .into_iter()
         .map(|verdict| (verdict["json"] == true).then(|| verdict["valid"] == true))
@@ -316,23 +340,18 @@ pub struct Render {
 
 /// Renders with Apache Velocity; returns each override status and text.
 pub fn velocity(renders: &[Render]) -> Vec<(Option<u16>, String)> {
-    let jars = [
-        "velocity.jar",
-        "commons-collections3.jar",
-        "commons-lang.jar",
-    ]
-    .map(|jar| format!("/usr/share/java/{jar}"))
-    .join(":");
-    let mut child = Command::new("java")
-        .args([
-            "-cp",
-            &jars,
-            &workspace("infra/emulator/ApiGatewayVtl.java"),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("java runs (scripts/check installs velocity)");
+    let classpath = java_classpath(
+        &[
+            [
+                "velocity.jar",
+                "commons-collections3.jar",
+                "commons-lang.jar",
+            ]
+            .as_slice(),
+            &JACKSON,
+        ]
+        .concat(),
+    );
     let lines = |pairs: &[(String, String)], separator: &str| {
         pairs
             .iter()
@@ -355,13 +374,16 @@ pub fn velocity(renders: &[Render]) -> Vec<(Option<u16>, String)> {
         input.push_str(&encoded.join("\t"));
         input.push('\n');
     }
-    // Write from another thread: the answers fill the pipe while we write.
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(output.status.success(), "Velocity ran");
-    String::from_utf8(output.stdout)
+    let output = piped(
+        Command::new("java").args([
+            "-cp",
+            &classpath,
+            &workspace("infra/emulator/ApiGatewayVtl.java"),
+        ]),
+        input,
+        "Java with Velocity",
+    );
+    String::from_utf8(output)
         .unwrap()
         .lines()
         .map(|line| {
@@ -441,6 +463,27 @@ impl Deployed {
     }
 }
 
+/// Whether the request template sends each body to SQS (a JSON request,
+/// no key), rather than refusing it: what the deployed API does with a body
+/// its validator let through.
+pub fn request_template_sends(bodies: &[String]) -> Vec<bool> {
+    let template = Deployed::from_template().request_template;
+    let renders: Vec<Render> = bodies
+        .iter()
+        .map(|body| Render {
+            template: template.clone(),
+            body: body.clone(),
+            headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
+            query: Vec::new(),
+            request_id: "8f7c3b2a-1d4e-4f5a-9b6c-000000000000".to_owned(),
+        })
+        .collect();
+    velocity(&renders)
+        .into_iter()
+        .map(|(_, form)| form.starts_with("Action=SendMessage&"))
+        .collect()
+}
+
 /// SQS's documented answer to what the request template asked for.
 fn sqs_answer(form: &[(String, String)], unavailable: Option<u16>) -> (u16, String) {
     let action = form
@@ -451,16 +494,56 @@ fn sqs_answer(form: &[(String, String)], unavailable: Option<u16>) -> (u16, Stri
         (_, Some(500)) => (500, r#"{"Error":{"Code":"InternalFailure","Message":"We encountered an internal error."}}"#.to_owned()),
         (_, Some(_)) => (400, r#"{"Error":{"Code":"RequestThrottled","Message":"Rate exceeded"}}"#.to_owned()),
         (Some("SendMessage"), None) => (200, r#"{"SendMessageResponse":{"SendMessageResult":{"MD5OfMessageBody":"x","MessageId":"5fea7756-0ea4-451a-a703-a558b933e274"},"ResponseMetadata":{"RequestId":"27daac76-34dd-47df-bd01-1f6e873584a0"}}}"#.to_owned()),
-        (Some("GetQueueAttributes"), None) => (200, r#"{"GetQueueAttributesResponse":{"GetQueueAttributesResult":{"Attributes":[{"Name":"QueueArn","Value":"arn:aws:sqs:us-east-1:123456789012:orders"}]},"ResponseMetadata":{"RequestId":"b5293cef-b0e5-4b9c-9f4c-3c6ab1ca8e8f"}}}"#.to_owned()),
+        (Some("GetQueueAttributes"), None) => {
+            let name = form
+                .iter()
+                .find(|(name, _)| name == "AttributeName.1")
+                .map(|(_, value)| value.as_str())
+                .expect("the attribute asked for");
+            let value = match name {
+                "QueueArn" => "arn:aws:sqs:us-east-1:123456789012:orders",
+                "CreatedTimestamp" => "1795000000",
+                other => panic!("the request template asked SQS for the attribute {other:?}"),
+            };
+            (200, json!({"GetQueueAttributesResponse": {"GetQueueAttributesResult": {"Attributes": [{"Name": name, "Value": value}]}, "ResponseMetadata": {"RequestId": "b5293cef-b0e5-4b9c-9f4c-3c6ab1ca8e8f"}}}).to_string())
+        }
         (other, None) => panic!("the request template asked SQS for {other:?}"),
     }
 }
 
-fn media_type(case: &Case) -> Option<String> {
-    case.headers
+/// How API Gateway may take a request's Content-Type, choosing the mapping
+/// template (and the model) by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    /// None (API Gateway takes it as `application/json`), or exactly that.
+    Json,
+    /// JSON with parameters or capitals: AWS does not document whether it
+    /// matches the `application/json` template, so the contract must hold
+    /// both ways.
+    Undocumented,
+    Other,
+}
+
+fn media_type(case: &Case) -> MediaType {
+    let header = case
+        .headers
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.split(';').next().unwrap().trim().to_ascii_lowercase())
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    match header {
+        None => MediaType::Json,
+        Some((_, value)) if value == "application/json" => MediaType::Json,
+        Some((_, value))
+            if value
+                .split(';')
+                .next()
+                .unwrap()
+                .trim()
+                .eq_ignore_ascii_case("application/json") =>
+        {
+            MediaType::Undocumented
+        }
+        Some(_) => MediaType::Other,
+    }
 }
 
 /// Runs every case through the deployed API's parts; `sqs_failure` is the
@@ -475,6 +558,7 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
     );
     let mut answers: Vec<Option<Answer>> = vec![None; cases.len()];
     let mut requests = Vec::new();
+    let mut undocumented = Vec::new();
     for (index, case) in cases.iter().enumerate() {
         let (status, body) = if case.method != "POST" {
             let (status, body, allow) = api.other_methods.clone();
@@ -487,11 +571,20 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
             continue;
         } else if let Some(refusal) = case.signing.deployed_refusal(&api.template) {
             refusal
-        } else if media_type(case).is_some_and(|media| media != "application/json") {
+        } else if media_type(case) == MediaType::Other {
             api.unsupported_media_type.clone()
+        } else if media_type(case) == MediaType::Undocumented && verdicts[index] != Some(true) {
+            panic!(
+                "{}: with this Content-Type the answer hangs on what AWS does not document \
+                 (taken for JSON, the validator answers first; not taken, 415): give it a valid body",
+                case.name
+            )
         } else if verdicts[index] != Some(true) {
             api.bad_request_body.clone()
         } else {
+            if media_type(case) == MediaType::Undocumented {
+                undocumented.push(index);
+            }
             requests.push(index);
             continue;
         };
@@ -586,6 +679,18 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
             allow: None,
             queued,
         });
+    }
+    for index in undocumented {
+        let answer = answers[index].as_ref().unwrap();
+        let (status, body) = &api.unsupported_media_type;
+        assert!(
+            answer.status == *status
+                && answer.body == serde_json::from_str::<Value>(body).unwrap()
+                && answer.queued.is_none(),
+            "{}: API Gateway may or may not take this Content-Type for application/json (AWS does not say); \
+             the templates must answer as UNSUPPORTED_MEDIA_TYPE does either way, not {answer:?}",
+            cases[index].name
+        );
     }
     answers.into_iter().map(Option::unwrap).collect()
 }
@@ -797,5 +902,29 @@ async fn the_smoke_test_passes_against_the_local_stack() {
     assert!(
         report.contains("PASS  the order is stored and its email published"),
         "{report}"
+    );
+}
+
+/// Two `Idempotency-Key` headers would name two orders; the local API
+/// refuses them and queues nothing. (API Gateway's templates see one value
+/// of a repeated header, and AWS does not say which: see infra/README.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_idempotency_keys_are_refused_and_nothing_is_queued() {
+    let stack = local_stack(ErrorDetail::FieldLevel).await;
+    let client = reqwest::Client::new();
+    let request = client
+        .post(format!("{}/orders", stack.api_url))
+        .header("Idempotency-Key", "checkout-first-01")
+        .header("idempotency-key", "checkout-second-02")
+        .json(&support::order_body());
+    let response = support::send_signed(&client, &stack, request)
+        .await
+        .expect("the API answers");
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["errors"][0]["field"], "Idempotency-Key", "{body}");
+    assert_eq!(
+        support::queue_depth(&stack, &stack.resources.queue_url).await,
+        0
     );
 }
