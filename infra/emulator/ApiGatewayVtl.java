@@ -11,8 +11,10 @@
 // One case a line, tab-separated, each field base64 (UTF-8):
 //   template, body, headers ("Name: value" lines), query ("name=value" lines),
 //   request id, request time (epoch ms), HTTP method
-// One answer a line: the status set through $context.responseOverride.status
-// (or "-"), a tab, and the rendered text in base64.
+// One answer a line, tab-separated: the status set through
+// $context.responseOverride.status (or "-"), the headers set through
+// $context.responseOverride.header ("Name: value" lines, base64), and the
+// rendered text (base64).
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -153,7 +155,7 @@ public class ApiGatewayVtl {
             params.put("header", pairs(decode(fields[2]), ": "));
 
             Map<String, Object> override = new HashMap<>();
-            override.put("header", new HashMap<String, Object>());
+            override.put("header", new LinkedHashMap<String, Object>());
             Map<String, Object> context = new HashMap<>();
             context.put("requestId", decode(fields[4]));
             context.put("requestTimeEpoch", Long.parseLong(decode(fields[5])));
@@ -167,7 +169,12 @@ public class ApiGatewayVtl {
             StringWriter out = new StringWriter();
             engine.evaluate(vtl, out, "mapping-template", template);
             Object status = override.get("status");
+            StringBuilder headers = new StringBuilder();
+            for (Map.Entry<?, ?> header : ((Map<?, ?>) override.get("header")).entrySet()) {
+                headers.append(header.getKey()).append(": ").append(header.getValue()).append('\n');
+            }
             System.out.println((status == null ? "-" : status.toString()) + "\t"
+                + Base64.getEncoder().encodeToString(headers.toString().getBytes(StandardCharsets.UTF_8)) + "\t"
                 + Base64.getEncoder().encodeToString(out.toString().getBytes(StandardCharsets.UTF_8)));
         }
     }

@@ -9,7 +9,8 @@
 //! (`iam`, the default: orders must be signed with Signature Version 4 with
 //! the checkout's key, `CHECKOUT_ACCESS_KEY_ID` and
 //! `CHECKOUT_SECRET_ACCESS_KEY`, generated and printed when unset; `none`:
-//! anyone may post), `RUST_LOG`.
+//! browser mode, anyone may post from the pages of `ORDER_API_ALLOWED_ORIGINS`
+//! or from no page), `RUST_LOG`.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -40,7 +41,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), ORDER_API_AUTH (iam or none), CHECKOUT_ACCESS_KEY_ID and CHECKOUT_SECRET_ACCESS_KEY, RUST_LOG."
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), ORDER_API_AUTH (iam or none), CHECKOUT_ACCESS_KEY_ID and CHECKOUT_SECRET_ACCESS_KEY (iam), ORDER_API_ALLOWED_ORIGINS (none: the checkout pages' origins, comma-separated), RUST_LOG."
                 );
                 std::process::exit(0);
             }
@@ -86,8 +87,8 @@ async fn main() -> anyhow::Result<()> {
     let names = &stack.resources.names;
     let order = r#"{"customer":{"name":"Ana Souza","email":"ana@example.com"},"items":[{"sku":"GC-500","name":"Glass cleaner 500 ml","quantity":2,"unitPrice":1299}],"currency":"USD"}"#;
     let api = &stack.api_url;
-    let (callers, try_it) = match stack.checkout_key() {
-        Some(key) => (
+    let (callers, try_it) = match &options.order_api_auth {
+        OrderApiAuth::Signed(key) => (
             format!(
                 "signed with Signature Version 4 (service {SERVICE}, region {REGION}) by the checkout's key:\n              \
                  CHECKOUT_ACCESS_KEY_ID={} CHECKOUT_SECRET_ACCESS_KEY={}",
@@ -101,8 +102,11 @@ async fn main() -> anyhow::Result<()> {
                 key.secret_access_key()
             ),
         ),
-        None => (
-            "open to anyone (ORDER_API_AUTH=none)".to_owned(),
+        OrderApiAuth::Browser(origins) => (
+            format!(
+                "browser mode (ORDER_API_AUTH=none): anyone, from pages on {} or from no page",
+                origins.to_parameter()
+            ),
             format!(
                 "curl -i {api}/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-order' \\\n    -d '{order}'"
             ),

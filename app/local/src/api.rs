@@ -2,6 +2,9 @@
 //! Gateway integration does (`infra/template.yaml`; the contract test runs
 //! both on one table of cases), in the same order of checks:
 //!
+//! 0. browser mode only: an `Origin` that is not listed, 403 (WAF), and
+//!    CORS headers on every other answer, a preflight answered with them
+//!    ([`browser`]);
 //! 1. another method: 405, `Allow: POST`;
 //! 2. signed callers only (`OrderApiAuth::Signed`, the default): no
 //!    Signature Version 4, or one that does not hold for the checkout's key
@@ -33,8 +36,10 @@ use domain::{FieldError, OrderId, OrderRequest};
 use pipeline::queue::OrderQueue;
 use serde::Serialize;
 
+pub mod browser;
 pub mod signature;
 
+use browser::AllowedOrigins;
 use signature::{CheckoutKey, Refusal};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -58,8 +63,9 @@ pub enum ErrorDetail {
 pub enum OrderApiAuth {
     /// `iam`: only requests signed with the checkout's key.
     Signed(CheckoutKey),
-    /// `none`: anyone (browser mode).
-    Open,
+    /// `none`: browser mode, from the listed origins only
+    /// (`ORDER_API_ALLOWED_ORIGINS`).
+    Browser(AllowedOrigins),
 }
 
 impl OrderApiAuth {
@@ -73,7 +79,9 @@ impl OrderApiAuth {
             "" | "iam" => Ok(Self::Signed(
                 CheckoutKey::from_env()?.unwrap_or_else(generated),
             )),
-            "none" => Ok(Self::Open),
+            "none" => Ok(Self::Browser(
+                AllowedOrigins::from_env().map_err(anyhow::Error::msg)?,
+            )),
             other => anyhow::bail!(
                 "{} must be iam (signed callers only) or none (browser mode), not {other:?}",
                 Self::VAR
@@ -90,13 +98,16 @@ struct Api {
 }
 
 pub fn router(queue: OrderQueue, detail: ErrorDetail, auth: OrderApiAuth) -> Router {
-    Router::new()
-        .route("/orders", post(place_order).fallback(other_method))
-        .with_state(Api {
-            queue,
-            detail,
-            auth,
-        })
+    let method = post(place_order).fallback(other_method);
+    let method = match &auth {
+        OrderApiAuth::Signed(_) => method,
+        OrderApiAuth::Browser(origins) => browser::front_door(method, origins),
+    };
+    Router::new().route("/orders", method).with_state(Api {
+        queue,
+        detail,
+        auth,
+    })
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]

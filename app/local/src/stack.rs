@@ -243,7 +243,7 @@ impl LocalStack {
     pub fn checkout_key(&self) -> Option<&CheckoutKey> {
         match &self.order_api_auth {
             OrderApiAuth::Signed(key) => Some(key),
-            OrderApiAuth::Open => None,
+            OrderApiAuth::Browser(_) => None,
         }
     }
 

@@ -929,3 +929,112 @@ async fn every_page_passes_axe_for_every_role_and_the_tasks_work_with_and_withou
         browser.client.close().await.unwrap();
     }
 }
+
+/// A page of another site: the shop's checkout (or anyone's), served on its
+/// own origin, posting to the order API from the page's script.
+async fn serve_page(listener: tokio::net::TcpListener) {
+    let page = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            axum::response::Html(
+                "<!doctype html><html lang=\"en\"><title>Checkout</title><h1>Checkout</h1></html>",
+            )
+        }),
+    );
+    axum::serve(listener, page).await.expect("the page serves");
+}
+
+/// What `fetch` in the page gives for a POST of `body` to the order API:
+/// the status and body, or the error a blocked request raises.
+async fn post_from_page(browser: &Browser, api: &str, key: &str, body: &Value) -> Value {
+    browser
+        .client
+        .execute_async(
+            r#"const [url, key, body, done] = arguments;
+            fetch(url, {method: "POST", body,
+                        headers: {"Content-Type": "application/json", "Idempotency-Key": key}})
+              .then(async (response) => done({status: response.status, body: await response.json()}))
+              .catch((error) => done({error: error.name}));"#,
+            vec![
+                json!(format!("{api}/orders")),
+                json!(key),
+                json!(body.to_string()),
+            ],
+        )
+        .await
+        .expect("the page's script runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_browser_mode_the_checkout_page_places_an_order_and_another_site_cannot() {
+    if crate::support::runs_alone() {
+        return;
+    }
+    let Some(tools) = tools() else {
+        return;
+    };
+    let shop = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let other = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let shop_origin = format!("http://127.0.0.1:{}", shop.local_addr().unwrap().port());
+    let other_origin = format!("http://127.0.0.1:{}", other.local_addr().unwrap().port());
+    tokio::spawn(serve_page(shop));
+    tokio::spawn(serve_page(other));
+    let stack = crate::support::browser_stack(true, &shop_origin).await;
+
+    // Another site's page: the preflight is blocked, the browser never
+    // sends the order, and its script cannot read why.
+    let browser = Browser::open(tools.port, &other_origin, true).await;
+    browser.go("/").await;
+    let blocked = post_from_page(
+        &browser,
+        &stack.api_url,
+        "browser-other-site",
+        &order_body(),
+    )
+    .await;
+    assert_eq!(blocked, json!({"error": "TypeError"}), "{blocked}");
+
+    // The shop's checkout page: the order is queued, stored and mailed, and
+    // the page reads the answers, refusals included.
+    browser
+        .client
+        .goto(&format!("{shop_origin}/"))
+        .await
+        .unwrap();
+    let placed = post_from_page(
+        &browser,
+        &stack.api_url,
+        "browser-checkout-1",
+        &order_body(),
+    )
+    .await;
+    assert_eq!(
+        placed,
+        json!({"status": 202, "body": {"orderId": "browser-checkout-1"}}),
+        "{placed}"
+    );
+    let mut invalid = order_body();
+    invalid["items"][0]["quantity"] = json!(0);
+    let refused = post_from_page(&browser, &stack.api_url, "browser-checkout-2", &invalid).await;
+    assert_eq!(refused["status"], 400, "{refused}");
+    assert_eq!(
+        refused["body"]["errors"][0]["field"], "items[0].quantity",
+        "{refused}"
+    );
+    browser.client.close().await.unwrap();
+
+    notified_order(&stack, "browser-checkout-1").await;
+    let other_site = domain::OrderId::parse("browser-other-site").unwrap();
+    assert!(
+        stack.orders().get(&other_site).await.unwrap().is_none(),
+        "another site's order was stored"
+    );
+    assert_eq!(
+        crate::support::queue_depth(&stack, &stack.resources.queue_url).await,
+        0
+    );
+}

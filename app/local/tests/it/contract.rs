@@ -2,8 +2,15 @@
 //! ways: through the deployed API as far as it can run here, and through the
 //! local API. Both must give every case's status, body and queued message.
 //!
+//! Each case runs in its mode: signed callers (`OrderApiAuth: IAM`) or
+//! browser mode (`NONE`, with the table's `browserOrigins`); the template is
+//! read as CloudFormation would deploy it with those parameters
+//! (`crate::cfn`).
+//!
 //! The deployed API is API Gateway, which cannot run here; it is played by
 //! independent implementations of its parts:
+//! - WAF's origin rule in browser mode: the pattern set's expressions as the
+//!   template builds them, matched against `Origin`;
 //! - the method's request validator: Jackson reads the body as API
 //!   Gateway's validator does (`infra/emulator/ApiGatewayJson.java`: the
 //!   first value, a repeated key's last, `2.0` a floating-point number), Ajv
@@ -18,24 +25,31 @@
 //!   and JSON with parameters or capitals, which AWS does not document, must
 //!   come out the same either way; a body the validator refuses gets
 //!   BAD_REQUEST_BODY; the integration response is chosen by matching SQS's
-//!   status code against each `SelectionPattern`; gateway responses are sent
-//!   as written (they run no VTL functions).
+//!   status code against each `SelectionPattern`, its headers are its fixed
+//!   ones and those its template sets through `$context.responseOverride`;
+//!   gateway responses are sent as written (they run no VTL functions), their
+//!   headers fixed or mapped from the request's; the MOCK methods (the
+//!   preflight, any other method) answer through their one integration
+//!   response.
 //!
 //! SQS's answers are the documented ones. What this leaves unverified (media
 //! type matching, the header names API Gateway passes) is pinned by
 //! `scripts/smoke` against a real deployment.
 
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use local_stack::api::ErrorDetail;
+use local_stack::api::browser::AllowedOrigins;
 use local_stack::api::signature::{CheckoutKey, sign_request};
+use local_stack::api::{ErrorDetail, OrderApiAuth};
 use local_stack::{LocalStack, StackOptions};
 use pipeline::queue::attributes;
 use serde_json::{Value, json};
 use serde_yaml::Value as Yaml;
 
+use crate::cfn::Stack;
 use crate::support::{self, ADMIN_PASSWORD, SESSION_SECRET};
 
 use local_stack::emulator::{JACKSON, java_classpath, piped, workspace};
@@ -51,6 +65,39 @@ pub struct Case {
     pub expect: Value,
     pub queue_unavailable: bool,
     pub signing: Signing,
+    pub mode: Mode,
+}
+
+/// Which `OrderApiAuth` a case runs under (`"mode"` in the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `IAM`, the default: signed callers only.
+    Signed,
+    /// `NONE`: browser mode, with the table's `browserOrigins`.
+    Browser,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 2] = [Mode::Signed, Mode::Browser];
+
+    fn parse(value: &Value) -> Self {
+        match value.as_str() {
+            None | Some("iam") => Mode::Signed,
+            Some("browser") => Mode::Browser,
+            Some(other) => panic!("unknown mode {other:?} in the contract"),
+        }
+    }
+
+    /// The template's parameters for this mode.
+    fn parameters(self) -> Vec<(&'static str, String)> {
+        match self {
+            Mode::Signed => vec![("OrderApiAuth", "IAM".to_owned())],
+            Mode::Browser => vec![
+                ("OrderApiAuth", "NONE".to_owned()),
+                ("OrderApiAllowedOrigins", browser_origins()),
+            ],
+        }
+    }
 }
 
 /// How a case's request is signed (`"auth"` in the table; the checkout's
@@ -68,9 +115,12 @@ pub enum Signing {
 }
 
 impl Signing {
-    fn parse(value: &Value) -> Self {
+    /// Absent, a signed caller signs and a browser does not.
+    fn parse(value: &Value, mode: Mode) -> Self {
         match value.as_str() {
-            None => Signing::Checkout,
+            None if mode == Mode::Signed => Signing::Checkout,
+            None => Signing::Unsigned,
+            Some("checkout") => Signing::Checkout,
             Some("unsigned") => Signing::Unsigned,
             Some("otherKey") => Signing::OtherKey,
             Some("wrongSecret") => Signing::WrongSecret,
@@ -80,19 +130,21 @@ impl Signing {
         }
     }
 
-    /// What API Gateway answers (its gateway responses in the template;
-    /// an unknown key gets AWS's own answer, documented by AWS re:Post).
-    fn deployed_refusal(self, template: &Yaml) -> Option<(u16, String)> {
+    /// What API Gateway answers a signed-callers method (its gateway
+    /// responses in the template; an unknown key gets AWS's own answer,
+    /// documented by AWS re:Post, through DEFAULT_4XX).
+    fn deployed_refusal(self, api: &Deployed) -> Option<GatewayResponse> {
         match self {
             Signing::Checkout => None,
-            Signing::Unsigned => Some(static_gateway_response(template, "NotFoundResponse")),
-            Signing::OtherKey => Some((
-                403,
-                json!({ "message": local_stack::api::signature::UNKNOWN_KEY }).to_string(),
-            )),
-            Signing::WrongSecret | Signing::Expired | Signing::TamperedBody => Some(
-                static_gateway_response(template, "InvalidSignatureResponse"),
-            ),
+            Signing::Unsigned => Some(api.gateway_response("NotFoundResponse")),
+            Signing::OtherKey => Some(GatewayResponse {
+                status: 403,
+                body: json!({ "message": local_stack::api::signature::UNKNOWN_KEY }).to_string(),
+                ..api.gateway_response("OtherRefusalResponse")
+            }),
+            Signing::WrongSecret | Signing::Expired | Signing::TamperedBody => {
+                Some(api.gateway_response("InvalidSignatureResponse"))
+            }
         }
     }
 }
@@ -137,12 +189,23 @@ fn body_of(spec: Option<&Value>) -> String {
     body
 }
 
-pub fn cases() -> Vec<Case> {
-    let table: Value = serde_json::from_str(
+fn table() -> Value {
+    serde_json::from_str(
         &std::fs::read_to_string(workspace("infra/contract/order-api.json")).expect("the contract"),
     )
-    .expect("the contract is JSON");
-    table["cases"]
+    .expect("the contract is JSON")
+}
+
+/// The origins browser-mode cases are deployed with.
+pub fn browser_origins() -> String {
+    table()["browserOrigins"]
+        .as_str()
+        .expect("browserOrigins")
+        .to_owned()
+}
+
+pub fn cases() -> Vec<Case> {
+    table()["cases"]
         .as_array()
         .expect("cases")
         .iter()
@@ -168,7 +231,8 @@ pub fn cases() -> Vec<Case> {
             body: body_of(case.get("body")),
             expect: case["expect"].clone(),
             queue_unavailable: case["queue"] == "unavailable",
-            signing: Signing::parse(&case["auth"]),
+            signing: Signing::parse(&case["auth"], Mode::parse(&case["mode"])),
+            mode: Mode::parse(&case["mode"]),
         })
         .collect()
 }
@@ -180,7 +244,44 @@ pub struct Answer {
     pub body: Value,
     pub retry_after: Option<String>,
     pub allow: Option<String>,
+    /// The `Access-Control-*` headers, names in lower case.
+    pub cors: BTreeMap<String, String>,
     pub queued: Option<Queued>,
+}
+
+impl Answer {
+    /// From what came back: a status, the headers (any case) and the body
+    /// text (none, or JSON).
+    fn new<'h>(
+        status: u16,
+        headers: impl IntoIterator<Item = (&'h str, &'h str)>,
+        body: &str,
+        queued: Option<Queued>,
+    ) -> Self {
+        let mut answer = Answer {
+            status,
+            body: if body.trim().is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(body)
+                    .unwrap_or_else(|error| panic!("the answer {body:?} is not JSON: {error}"))
+            },
+            queued,
+            ..Answer::default()
+        };
+        for (name, value) in headers {
+            let name = name.to_ascii_lowercase();
+            match name.as_str() {
+                "retry-after" => answer.retry_after = Some(value.to_owned()),
+                "allow" => answer.allow = Some(value.to_owned()),
+                cors if cors.starts_with("access-control-") => {
+                    answer.cors.insert(name, value.to_owned());
+                }
+                _ => {}
+            }
+        }
+        answer
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -264,6 +365,16 @@ fn check(case: &Case, answer: &Answer, how: &str, field_level: bool) {
     if let Some(allow) = expect["allow"].as_str() {
         assert_eq!(answer.allow.as_deref(), Some(allow), "{what}: Allow");
     }
+    let cors: BTreeMap<String, String> = expect["cors"]
+        .as_object()
+        .map(|headers| {
+            headers
+                .iter()
+                .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(answer.cors, cors, "{what}: the CORS headers");
 }
 
 fn uuid_like(text: &str) -> bool {
@@ -275,13 +386,6 @@ fn uuid_like(text: &str) -> bool {
 fn template() -> Yaml {
     serde_yaml::from_str(&std::fs::read_to_string(workspace("infra/template.yaml")).unwrap())
         .unwrap()
-}
-
-fn text(value: &Yaml) -> String {
-    value
-        .as_str()
-        .unwrap_or_else(|| panic!("not text: {value:?}"))
-        .to_owned()
 }
 
 /// Each body as API Gateway's validator reads it (Jackson): None when it
@@ -338,8 +442,16 @@ pub struct Render {
     pub request_id: String,
 }
 
-/// Renders with Apache Velocity; returns each override status and text.
-pub fn velocity(renders: &[Render]) -> Vec<(Option<u16>, String)> {
+/// What a template gave: the status and headers it set through
+/// `$context.responseOverride`, and its text.
+pub struct Rendered {
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub text: String,
+}
+
+/// Renders with Apache Velocity.
+pub fn velocity(renders: &[Render]) -> Vec<Rendered> {
     let classpath = java_classpath(
         &[
             [
@@ -383,83 +495,224 @@ pub fn velocity(renders: &[Render]) -> Vec<(Option<u16>, String)> {
         input,
         "Java with Velocity",
     );
+    let decode = |field: &str| String::from_utf8(STANDARD.decode(field).unwrap()).unwrap();
     String::from_utf8(output)
         .unwrap()
         .lines()
         .map(|line| {
-            let (status, text) = line.split_once('\t').unwrap();
+            let fields: Vec<&str> = line.split('\t').collect();
+            Rendered {
+                status: fields[0].parse().ok(),
+                headers: decode(fields[1])
+                    .lines()
+                    .map(|header| {
+                        let (name, value) = header.split_once(": ").unwrap();
+                        (name.to_owned(), value.to_owned())
+                    })
+                    .collect(),
+                text: decode(fields[2]),
+            }
+        })
+        .collect()
+}
+
+/// A gateway response as the template writes it: fixed text, and headers
+/// that are fixed (`'…'`) or a request header (`method.request.header.…`).
+#[derive(Clone)]
+struct GatewayResponse {
+    status: u16,
+    body: String,
+    headers: Vec<(String, String)>,
+}
+
+impl GatewayResponse {
+    fn answer(&self, case: &Case) -> Answer {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter_map(|(name, source)| Some((name.clone(), mapped(source, case)?)))
+            .collect();
+        Answer::new(
+            self.status,
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            &self.body,
+            None,
+        )
+    }
+}
+
+/// A parameter mapping's value for this request: a fixed `'value'`, or a
+/// request header, none when the request has no such header.
+fn mapped(source: &str, case: &Case) -> Option<String> {
+    if let Some(header) = source.strip_prefix("method.request.header.") {
+        return case
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(header))
+            .map(|(_, value)| value.clone());
+    }
+    let fixed = source
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("a mapping the tests do not evaluate: {source}"));
+    Some(fixed.to_owned())
+}
+
+/// (name, source) of each `prefix<name>` in a mapping of response parameters.
+fn response_headers(stack: &Stack, parameters: &Yaml, prefix: &str) -> Vec<(String, String)> {
+    stack
+        .resolve(parameters)
+        .and_then(|parameters| parameters.as_mapping().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|(name, source)| {
+            let name = name.as_str().unwrap();
             (
-                status.parse().ok(),
-                String::from_utf8(STANDARD.decode(text).unwrap()).unwrap(),
+                name.strip_prefix(prefix)
+                    .unwrap_or_else(|| panic!("{name} is not a {prefix}…"))
+                    .to_owned(),
+                source.as_str().unwrap().to_owned(),
             )
         })
         .collect()
 }
 
-/// The parts of the deployed API the contract goes through.
+/// A MOCK method (a preflight, or any other method): its one integration
+/// response's template and fixed headers.
+struct Mock {
+    status: u16,
+    template: String,
+    headers: Vec<(String, String)>,
+}
+
+/// An integration response of the order method.
+struct IntegrationResponse {
+    pattern: regex::Regex,
+    status: u16,
+    template: String,
+    headers: Vec<(String, String)>,
+}
+
+/// The parts of the deployed API the contract goes through, as deployed
+/// in one mode.
 struct Deployed {
-    request_template: String,
-    /// (selection pattern, status, response template, Retry-After)
-    integration_responses: Vec<(regex::Regex, u16, String, Option<String>)>,
-    other_methods: (u16, String, Option<String>),
-    unsupported_media_type: (u16, String),
-    bad_request_body: (u16, String),
+    mode: Mode,
+    stack: Stack,
     template: Yaml,
-}
-
-fn static_gateway_response(template: &Yaml, resource: &str) -> (u16, String) {
-    let properties = &template["Resources"][resource]["Properties"];
-    let body = text(&properties["ResponseTemplates"]["application/json"]);
-    assert!(
-        !body.contains('$'),
-        "{resource}: gateway responses run no VTL"
-    );
-    (text(&properties["StatusCode"]).parse().unwrap(), body)
-}
-
-fn quoted(value: &Yaml) -> Option<String> {
-    value
-        .as_str()
-        .map(|text| text.trim_matches('\'').to_owned())
+    request_template: String,
+    integration_responses: Vec<IntegrationResponse>,
+    preflight: Mock,
+    other_methods: Mock,
+    /// WAF's expressions for the listed origins (browser mode).
+    origins: Option<regex::RegexSet>,
 }
 
 impl Deployed {
-    fn from_template() -> Self {
+    fn new(mode: Mode) -> Self {
         let template = template();
-        let post = &template["Resources"]["PostOrderMethod"]["Properties"]["Integration"];
+        let parameters = mode.parameters();
+        let parameters: Vec<(&str, &str)> = parameters
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let stack = Stack::new(&template, &parameters);
+        let resource = |name: &str| &template["Resources"][name];
+        let mock = |name: &str| {
+            let response = &resource(name)["Properties"]["Integration"]["IntegrationResponses"][0];
+            Mock {
+                status: stack.text(&response["StatusCode"]).parse().unwrap(),
+                template: stack.text(&response["ResponseTemplates"]["application/json"]),
+                headers: response_headers(
+                    &stack,
+                    &response["ResponseParameters"],
+                    "method.response.header.",
+                ),
+            }
+        };
+        let post = &resource("PostOrderMethod")["Properties"]["Integration"];
         let integration_responses = post["IntegrationResponses"]
             .as_sequence()
             .unwrap()
             .iter()
-            .map(|response| {
-                let pattern = format!("^(?:{})$", text(&response["SelectionPattern"]));
-                (
-                    regex::Regex::new(&pattern).unwrap(),
-                    text(&response["StatusCode"]).parse().unwrap(),
-                    text(&response["ResponseTemplates"]["application/json"]),
-                    quoted(&response["ResponseParameters"]["method.response.header.Retry-After"]),
-                )
+            .map(|response| IntegrationResponse {
+                pattern: regex::Regex::new(&format!(
+                    "^(?:{})$",
+                    stack.text(&response["SelectionPattern"])
+                ))
+                .unwrap(),
+                status: stack.text(&response["StatusCode"]).parse().unwrap(),
+                template: stack.text(&response["ResponseTemplates"]["application/json"]),
+                headers: response_headers(
+                    &stack,
+                    &response["ResponseParameters"],
+                    "method.response.header.",
+                ),
             })
             .collect();
-        let other = &template["Resources"]["OtherOrderMethods"]["Properties"]["Integration"]["IntegrationResponses"]
-            [0];
-        let other_body = text(&other["ResponseTemplates"]["application/json"]);
-        assert!(!other_body.contains('$'));
+        let origins = (mode == Mode::Browser).then(|| {
+            let expressions = stack
+                .resolve(&resource("CheckoutOrigins")["Properties"]["RegularExpressionList"])
+                .unwrap();
+            let expressions: Vec<String> = expressions
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .map(|expression| stack.text(expression))
+                .collect();
+            regex::RegexSet::new(expressions).unwrap()
+        });
         Self {
-            request_template: text(&post["RequestTemplates"]["application/json"]),
+            mode,
+            request_template: stack.text(&post["RequestTemplates"]["application/json"]),
             integration_responses,
-            other_methods: (
-                text(&other["StatusCode"]).parse().unwrap(),
-                other_body,
-                quoted(&other["ResponseParameters"]["method.response.header.Allow"]),
-            ),
-            unsupported_media_type: static_gateway_response(
-                &template,
-                "UnsupportedMediaTypeResponse",
-            ),
-            bad_request_body: static_gateway_response(&template, "InvalidBodyResponse"),
-            template: template.clone(),
+            preflight: mock("OrderPreflight"),
+            other_methods: mock("OtherOrderMethods"),
+            origins,
+            stack,
+            template,
         }
+    }
+
+    fn gateway_response(&self, resource: &str) -> GatewayResponse {
+        let properties = &self.template["Resources"][resource]["Properties"];
+        let body = self
+            .stack
+            .text(&properties["ResponseTemplates"]["application/json"]);
+        // Without a StatusCode (DEFAULT_4XX) the refusal keeps its own.
+        let status = match &properties["StatusCode"] {
+            Yaml::Null => 0,
+            status => self.stack.text(status).parse().unwrap(),
+        };
+        GatewayResponse {
+            status,
+            body,
+            headers: response_headers(
+                &self.stack,
+                &properties["ResponseParameters"],
+                "gatewayresponse.header.",
+            ),
+        }
+    }
+
+    /// A fixed gateway response: it runs no VTL.
+    fn static_gateway_response(&self, resource: &str) -> GatewayResponse {
+        let response = self.gateway_response(resource);
+        assert!(
+            !response.body.contains('$'),
+            "{resource}: gateway responses run no VTL"
+        );
+        response
+    }
+
+    /// WAF's rule: a request with an Origin must carry a listed one.
+    fn blocked_by_waf(&self, case: &Case) -> bool {
+        let Some(origins) = &self.origins else {
+            return false;
+        };
+        let origin = mapped("method.request.header.Origin", case);
+        origin.is_some_and(|origin| !origin.is_empty() && !origins.is_match(&origin))
     }
 }
 
@@ -467,7 +720,7 @@ impl Deployed {
 /// no key), rather than refusing it: what the deployed API does with a body
 /// its validator let through.
 pub fn request_template_sends(bodies: &[String]) -> Vec<bool> {
-    let template = Deployed::from_template().request_template;
+    let template = Deployed::new(Mode::Signed).request_template;
     let renders: Vec<Render> = bodies
         .iter()
         .map(|body| Render {
@@ -480,7 +733,7 @@ pub fn request_template_sends(bodies: &[String]) -> Vec<bool> {
         .collect();
     velocity(&renders)
         .into_iter()
-        .map(|(_, form)| form.starts_with("Action=SendMessage&"))
+        .map(|rendered| rendered.text.starts_with("Action=SendMessage&"))
         .collect()
 }
 
@@ -546,10 +799,39 @@ fn media_type(case: &Case) -> MediaType {
     }
 }
 
-/// Runs every case through the deployed API's parts; `sqs_failure` is the
-/// status SQS answers a case whose queue is unavailable with.
-fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
-    let api = Deployed::from_template();
+/// Headers a template set and the integration response's fixed ones.
+fn merged_headers<'a>(
+    fixed: &'a [(String, String)],
+    rendered: &'a [(String, String)],
+    case: &Case,
+) -> Vec<(String, String)> {
+    fixed
+        .iter()
+        .filter_map(|(name, source)| Some((name.clone(), mapped(source, case)?)))
+        .chain(rendered.iter().cloned())
+        .collect()
+}
+
+fn request_id(index: usize) -> String {
+    format!("8f7c3b2a-1d4e-4f5a-9b6c-{index:012}")
+}
+
+fn render_for(template: &str, body: &str, case: &Case, index: usize) -> Render {
+    Render {
+        template: template.to_owned(),
+        body: body.to_owned(),
+        headers: case.headers.clone(),
+        query: case.query.clone(),
+        request_id: request_id(index),
+    }
+}
+
+/// Runs every case of one mode through the deployed API's parts, in the
+/// order AWS takes them (WAF, the method, authorization, media type, the
+/// validator, the templates); `sqs_failure` is the status SQS answers a
+/// case whose queue is unavailable with.
+fn deployed_answers(cases: &[&Case], mode: Mode, sqs_failure: u16) -> Vec<Answer> {
+    let api = Deployed::new(mode);
     let verdicts = validator(
         &cases
             .iter()
@@ -557,22 +839,22 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
             .collect::<Vec<_>>(),
     );
     let mut answers: Vec<Option<Answer>> = vec![None; cases.len()];
+    let mut mocks = Vec::new();
     let mut requests = Vec::new();
     let mut undocumented = Vec::new();
     for (index, case) in cases.iter().enumerate() {
-        let (status, body) = if case.method != "POST" {
-            let (status, body, allow) = api.other_methods.clone();
-            answers[index] = Some(Answer {
-                status,
-                body: serde_json::from_str(&body).unwrap(),
-                allow,
-                ..Answer::default()
-            });
+        let refusal = if api.blocked_by_waf(case) {
+            api.static_gateway_response("BlockedResponse")
+        } else if case.method != "POST" {
+            mocks.push(index);
             continue;
-        } else if let Some(refusal) = case.signing.deployed_refusal(&api.template) {
+        } else if let Some(refusal) = (api.mode == Mode::Signed)
+            .then(|| case.signing.deployed_refusal(&api))
+            .flatten()
+        {
             refusal
         } else if media_type(case) == MediaType::Other {
-            api.unsupported_media_type.clone()
+            api.static_gateway_response("UnsupportedMediaTypeResponse")
         } else if media_type(case) == MediaType::Undocumented && verdicts[index] != Some(true) {
             panic!(
                 "{}: with this Content-Type the answer hangs on what AWS does not document \
@@ -580,7 +862,7 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
                 case.name
             )
         } else if verdicts[index] != Some(true) {
-            api.bad_request_body.clone()
+            api.static_gateway_response("InvalidBodyResponse")
         } else {
             if media_type(case) == MediaType::Undocumented {
                 undocumented.push(index);
@@ -588,32 +870,62 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
             requests.push(index);
             continue;
         };
-        answers[index] = Some(Answer {
-            status,
-            body: serde_json::from_str(&body).unwrap(),
-            ..Answer::default()
-        });
+        answers[index] = Some(refusal.answer(case));
     }
-    let request_id = |index: usize| format!("8f7c3b2a-1d4e-4f5a-9b6c-{index:012}");
+
+    // The MOCK methods: the request template names status 200, the one
+    // integration response answers.
+    let rendered = velocity(
+        &mocks
+            .iter()
+            .map(|&index| {
+                let mock = if cases[index].method == "OPTIONS" {
+                    &api.preflight
+                } else {
+                    &api.other_methods
+                };
+                render_for(&mock.template, "", cases[index], index)
+            })
+            .collect::<Vec<_>>(),
+    );
+    for (&index, rendered) in mocks.iter().zip(rendered) {
+        let case = cases[index];
+        let mock = if case.method == "OPTIONS" {
+            &api.preflight
+        } else {
+            &api.other_methods
+        };
+        let headers = merged_headers(&mock.headers, &rendered.headers, case);
+        answers[index] = Some(Answer::new(
+            rendered.status.unwrap_or(mock.status),
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            &rendered.text,
+            None,
+        ));
+    }
+
     let rendered = velocity(
         &requests
             .iter()
-            .map(|&index| Render {
-                template: api.request_template.clone(),
-                body: cases[index].body.clone(),
-                headers: cases[index].headers.clone(),
-                query: cases[index].query.clone(),
-                request_id: request_id(index),
+            .map(|&index| {
+                render_for(
+                    &api.request_template,
+                    &cases[index].body,
+                    cases[index],
+                    index,
+                )
             })
             .collect::<Vec<_>>(),
     );
     let mut responses = Vec::new();
-    for (&index, (_, form)) in requests.iter().zip(&rendered) {
-        let form: Vec<(String, String)> =
-            serde_urlencoded::from_str(form).unwrap_or_else(|error| {
+    for (&index, rendered) in requests.iter().zip(&rendered) {
+        let form: Vec<(String, String)> = serde_urlencoded::from_str(&rendered.text)
+            .unwrap_or_else(|error| {
                 panic!(
-                    "{}: the request template's output {form:?}: {error}",
-                    cases[index].name
+                    "{}: the request template's output {:?}: {error}",
+                    cases[index].name, rendered.text
                 )
             });
         let value = |name: &str| {
@@ -638,54 +950,42 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
                     received_at: attribute(attributes::RECEIVED_AT),
                 }
             });
-        let (_, status, response_template, retry_after) = api
+        let response = api
             .integration_responses
             .iter()
-            .find(|(pattern, ..)| pattern.is_match(&sqs_status.to_string()))
+            .find(|response| response.pattern.is_match(&sqs_status.to_string()))
             .unwrap_or_else(|| panic!("no integration response for SQS's {sqs_status}"));
-        responses.push((
-            index,
-            *status,
-            response_template.clone(),
-            retry_after.clone(),
-            sqs_body,
-            queued,
-        ));
+        responses.push((index, response, sqs_body, queued));
     }
     let rendered = velocity(
         &responses
             .iter()
-            .map(|(index, _, template, _, sqs_body, _)| Render {
-                template: template.clone(),
-                body: sqs_body.clone(),
-                headers: cases[*index].headers.clone(),
-                query: cases[*index].query.clone(),
-                request_id: request_id(*index),
+            .map(|(index, response, sqs_body, _)| {
+                render_for(&response.template, sqs_body, cases[*index], *index)
             })
             .collect::<Vec<_>>(),
     );
-    for ((index, status, _, retry_after, _, queued), (override_status, body)) in
-        responses.into_iter().zip(rendered)
-    {
-        answers[index] = Some(Answer {
-            status: override_status.unwrap_or(status),
-            body: serde_json::from_str(&body).unwrap_or_else(|error| {
-                panic!(
-                    "{}: the response {body:?} is not JSON: {error}",
-                    cases[index].name
-                )
-            }),
-            retry_after,
-            allow: None,
+    for ((index, response, _, queued), rendered) in responses.into_iter().zip(rendered) {
+        let case = cases[index];
+        let headers = merged_headers(&response.headers, &rendered.headers, case);
+        answers[index] = Some(Answer::new(
+            rendered.status.unwrap_or(response.status),
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+            &rendered.text,
             queued,
-        });
+        ));
     }
     for index in undocumented {
         let answer = answers[index].as_ref().unwrap();
-        let (status, body) = &api.unsupported_media_type;
+        let refusal = api
+            .static_gateway_response("UnsupportedMediaTypeResponse")
+            .answer(cases[index]);
         assert!(
-            answer.status == *status
-                && answer.body == serde_json::from_str::<Value>(body).unwrap()
+            answer.status == refusal.status
+                && answer.body == refusal.body
+                && answer.cors == refusal.cors
                 && answer.queued.is_none(),
             "{}: API Gateway may or may not take this Content-Type for application/json (AWS does not say); \
              the templates must answer as UNSUPPORTED_MEDIA_TYPE does either way, not {answer:?}",
@@ -699,21 +999,28 @@ fn deployed_answers(cases: &[Case], sqs_failure: u16) -> Vec<Answer> {
 fn the_deployed_api_answers_every_case_of_the_contract() {
     let cases = cases();
     assert!(cases.len() >= 30);
-    for sqs_failure in [500, 400] {
-        for (case, answer) in cases.iter().zip(deployed_answers(&cases, sqs_failure)) {
-            check(
-                case,
-                &answer,
-                &format!("deployed (SQS failing with {sqs_failure})"),
-                false,
-            );
+    for mode in Mode::ALL {
+        let of_mode: Vec<&Case> = cases.iter().filter(|case| case.mode == mode).collect();
+        assert!(of_mode.len() >= 10, "{mode:?}: too few cases");
+        for sqs_failure in [500, 400] {
+            for (case, answer) in of_mode
+                .iter()
+                .zip(deployed_answers(&of_mode, mode, sqs_failure))
+            {
+                check(
+                    case,
+                    &answer,
+                    &format!("deployed {mode:?} (SQS failing with {sqs_failure})"),
+                    false,
+                );
+            }
         }
     }
 }
 
 // ------------------------------------------------------------ local
 
-async fn local_stack(detail: ErrorDetail) -> LocalStack {
+async fn local_stack(detail: ErrorDetail, mode: Mode) -> LocalStack {
     LocalStack::start(
         support::moto_endpoint(),
         StackOptions {
@@ -728,9 +1035,12 @@ async fn local_stack(detail: ErrorDetail) -> LocalStack {
             redeliver_after: None,
             shop_time_zone: chrono_tz::Tz::UTC,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
-            order_api_auth: local_stack::api::OrderApiAuth::Signed(
-                local_stack::api::signature::CheckoutKey::generate(),
-            ),
+            order_api_auth: match mode {
+                Mode::Signed => OrderApiAuth::Signed(CheckoutKey::generate()),
+                Mode::Browser => OrderApiAuth::Browser(
+                    AllowedOrigins::parse(&browser_origins()).expect("the contract's origins"),
+                ),
+            },
         },
     )
     .await
@@ -756,12 +1066,12 @@ pub async fn local_answer(stack: &LocalStack, case: &Case) -> Answer {
         request.build().unwrap()
     };
     let mut request = build(&case.body);
-    let key = stack
-        .checkout_key()
-        .expect("the contract runs with signed callers");
+    // Browser mode checks no signature; a case there may still sign.
+    let browser_key = CheckoutKey::generate();
+    let key = stack.checkout_key().unwrap_or(&browser_key);
     let now = std::time::SystemTime::now();
     match case.signing {
-        Signing::Checkout => stack.sign(&mut request),
+        Signing::Checkout => sign_request(&mut request, key, now),
         Signing::Unsigned => {}
         Signing::OtherKey => sign_request(&mut request, &CheckoutKey::generate(), now),
         Signing::WrongSecret => sign_request(
@@ -785,16 +1095,13 @@ pub async fn local_answer(stack: &LocalStack, case: &Case) -> Answer {
         .execute(request)
         .await
         .expect("the local API answers");
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    };
-    let (retry_after, allow) = (header("retry-after"), header("allow"));
     let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+        .collect();
+    let body = response.text().await.unwrap_or_default();
     let received = stack
         .clients
         .sqs
@@ -834,23 +1141,27 @@ pub async fn local_answer(stack: &LocalStack, case: &Case) -> Answer {
             received_at: attribute(attributes::RECEIVED_AT),
         }
     });
-    Answer {
+    Answer::new(
         status,
-        body,
-        retry_after,
-        allow,
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+        &body,
         queued,
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_api_answers_every_case_of_the_contract() {
-    for (detail, field_level) in [
-        (ErrorDetail::AsDeployed, false),
-        (ErrorDetail::FieldLevel, true),
+    let cases = cases();
+    for (mode, detail, field_level) in [
+        (Mode::Signed, ErrorDetail::AsDeployed, false),
+        (Mode::Signed, ErrorDetail::FieldLevel, true),
+        (Mode::Browser, ErrorDetail::AsDeployed, false),
+        (Mode::Browser, ErrorDetail::FieldLevel, true),
     ] {
-        let stack = local_stack(detail).await;
-        let broken = local_stack(detail).await;
+        let stack = local_stack(detail, mode).await;
+        let broken = local_stack(detail, mode).await;
         broken
             .clients
             .sqs
@@ -859,14 +1170,19 @@ async fn the_local_api_answers_every_case_of_the_contract() {
             .send()
             .await
             .unwrap();
-        for case in cases() {
+        for case in cases.iter().filter(|case| case.mode == mode) {
             let target = if case.queue_unavailable {
                 &broken
             } else {
                 &stack
             };
-            let answer = local_answer(target, &case).await;
-            check(&case, &answer, &format!("local ({detail:?})"), field_level);
+            let answer = local_answer(target, case).await;
+            check(
+                case,
+                &answer,
+                &format!("local {mode:?} ({detail:?})"),
+                field_level,
+            );
         }
     }
 }
@@ -910,7 +1226,7 @@ async fn the_smoke_test_passes_against_the_local_stack() {
 /// of a repeated header, and AWS does not say which: see infra/README.md.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_idempotency_keys_are_refused_and_nothing_is_queued() {
-    let stack = local_stack(ErrorDetail::FieldLevel).await;
+    let stack = local_stack(ErrorDetail::FieldLevel, Mode::Signed).await;
     let client = reqwest::Client::new();
     let request = client
         .post(format!("{}/orders", stack.api_url))

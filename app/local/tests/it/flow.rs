@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::{
-    PIPELINE, eventually, notified_order, open_stack, order_body, post_order, queue_depth,
+    PIPELINE, browser_stack, eventually, notified_order, order_body, post_order, queue_depth,
     send_signed, stack, string_attribute,
 };
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
@@ -285,7 +285,7 @@ async fn only_the_checkouts_signature_places_an_order() {
     assert_eq!(queue_depth(&stack, &stack.resources.queue_url).await, 3);
 
     // Browser mode takes anyone's order.
-    let open = open_stack(false).await;
+    let open = browser_stack(false, "https://shop.example").await;
     assert!(open.checkout_key().is_none());
     let response = client
         .post(format!("{}/orders", open.api_url))

@@ -152,6 +152,65 @@ fn the_email_rate_is_set_as_the_code_allows_it() {
     assert_eq!(alarm["MetricName"], "NumberOfNotificationsFailed");
 }
 
+/// CloudFormation refuses what the local API refuses as browser mode's
+/// origins (`ORDER_API_ALLOWED_ORIGINS`), and the CORS the local API gives
+/// is the template's.
+#[test]
+fn browser_mode_takes_the_origins_the_local_api_takes() {
+    use local_stack::api::browser::{AllowedOrigins, MOST_ORIGINS, PREFLIGHT_MAX_AGE};
+    let template = template();
+    let parameter = &template["Parameters"]["OrderApiAllowedOrigins"];
+    let pattern = regex::Regex::new(parameter["AllowedPattern"].as_str().unwrap()).unwrap();
+    let eleven = ["https://shop.example"; MOST_ORIGINS + 1].join(",");
+    let ten = ["https://shop.example"; MOST_ORIGINS].join(",");
+    for origins in [
+        "https://shop.example",
+        "https://shop.example,https://www.shop.example",
+        "http://127.0.0.1:8080",
+        "https://a-b.c-d.example:443",
+        &ten,
+        &eleven,
+        "*",
+        "https://*.shop.example",
+        "https://shop.example/",
+        "https://shop.example/checkout",
+        "https://Shop.example",
+        "shop.example",
+        "https://shop.example, https://www.shop.example",
+        "https://shop.example,",
+        ",https://shop.example",
+        "https://shop..example",
+        "https://.shop.example",
+        "https://shop.example:",
+        "https://shop.example:123456",
+        "https://[::1]",
+        "ftp://shop.example",
+        "null",
+        "https://shop.example\n",
+        "https://shop.example$",
+    ] {
+        assert_eq!(
+            AllowedOrigins::parse(origins).is_ok(),
+            pattern.is_match(origins),
+            "{origins:?}: the template and the local API disagree"
+        );
+    }
+    // Empty is the template's default (signed callers); its rule then
+    // requires origins in browser mode, as the local API does.
+    assert!(pattern.is_match(""));
+    assert!(AllowedOrigins::parse("").is_err());
+    let rule = &template["Rules"]["BrowserModeNamesItsOrigins"];
+    assert!(to_json(&rule["RuleCondition"]).to_string().contains("NONE"));
+    let preflight = serde_yaml::to_string(&resource(&template, "OrderPreflight")).unwrap();
+    assert!(
+        preflight.contains(&format!(
+            "Access-Control-Max-Age = \"{}\"",
+            PREFLIGHT_MAX_AGE.as_secs()
+        )),
+        "the preflight's expiry is the local API's"
+    );
+}
+
 #[test]
 fn the_stream_matches_the_local_stack() {
     let template = template();

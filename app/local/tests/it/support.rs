@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::MessageAttributeValue;
 use local_stack::api::OrderApiAuth;
+use local_stack::api::browser::AllowedOrigins;
 use local_stack::api::signature::CheckoutKey;
 use local_stack::{LocalStack, Moto, StackOptions};
 use pipeline::queue::attributes;
@@ -62,14 +63,16 @@ pub async fn stack_in_zone(zone: chrono_tz::Tz, run_pipeline: bool) -> LocalStac
     start(moto_endpoint(), run_pipeline, None, zone, signed_callers()).await
 }
 
-/// A stack whose order API takes anyone's orders (`ORDER_API_AUTH=none`).
-pub async fn open_stack(run_pipeline: bool) -> LocalStack {
+/// A stack in browser mode (`ORDER_API_AUTH=none`): anyone's orders, from
+/// pages on `origins` (comma-separated) or from no page at all.
+pub async fn browser_stack(run_pipeline: bool, origins: &str) -> LocalStack {
+    let origins = AllowedOrigins::parse(origins).expect("origins for browser mode");
     start(
         moto_endpoint(),
         run_pipeline,
         None,
         chrono_tz::Tz::UTC,
-        OrderApiAuth::Open,
+        OrderApiAuth::Browser(origins),
     )
     .await
 }
