@@ -10,7 +10,9 @@
 //! the checkout's key, `CHECKOUT_ACCESS_KEY_ID` and
 //! `CHECKOUT_SECRET_ACCESS_KEY`, generated and printed when unset; `none`:
 //! browser mode, anyone may post from the pages of `ORDER_API_ALLOWED_ORIGINS`
-//! or from no page), `RUST_LOG`.
+//! or from no page), `CHECK_PRICES` (`true`: orders must be at the
+//! catalog's prices; always so in browser mode), `RUST_LOG`. The catalog
+//! starts with the sample products when it is empty.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -41,7 +43,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "-h" | "--help" => {
                 println!(
-                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), ORDER_API_AUTH (iam or none), CHECKOUT_ACCESS_KEY_ID and CHECKOUT_SECRET_ACCESS_KEY (iam), ORDER_API_ALLOWED_ORIGINS (none: the checkout pages' origins, comma-separated), RUST_LOG."
+                    "cargo run [-- --demo N]\n\nStarts moto, the order API, ingest, notify and the local mailbox.\nEnvironment: PORT (3000), NOTIFICATION_EMAIL (orders@example.com), ADMIN_PASSWORD, SHOP_TIME_ZONE (UTC), ORDER_EMAILS_PER_SECOND (5), ORDER_API_AUTH (iam or none), CHECKOUT_ACCESS_KEY_ID and CHECKOUT_SECRET_ACCESS_KEY (iam), ORDER_API_ALLOWED_ORIGINS (none: the checkout pages' origins, comma-separated), CHECK_PRICES (true: orders must match the catalog; always in browser mode), RUST_LOG."
                 );
                 std::process::exit(0);
             }
@@ -58,6 +60,7 @@ fn options() -> anyhow::Result<StackOptions> {
             .with_context(|| format!("PORT must be a port number, not {port:?}"))?,
         Err(_) => 3000,
     };
+    let order_api_auth = OrderApiAuth::from_env(CheckoutKey::generate)?;
     Ok(StackOptions {
         prefix: "shop".to_owned(),
         listen: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
@@ -73,7 +76,9 @@ fn options() -> anyhow::Result<StackOptions> {
         redeliver_after: None,
         shop_time_zone: pipeline::settings::zone_from_env()?,
         email_rate: pipeline::settings::email_rate_from_env()?,
-        order_api_auth: OrderApiAuth::from_env(CheckoutKey::generate)?,
+        check_prices: matches!(order_api_auth, OrderApiAuth::Browser(_))
+            || pipeline::settings::check_prices_from_env()?,
+        order_api_auth,
     })
 }
 
@@ -84,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
     let options = options()?;
     let mut moto = tokio::task::spawn_blocking(Moto::start).await??;
     let stack = LocalStack::start(moto.endpoint(), options.clone()).await?;
+    let seeded = demo::seed_catalog(&stack).await?;
     let names = &stack.resources.names;
     let order = r#"{"customer":{"name":"Ana Souza","email":"ana@example.com"},"items":[{"sku":"GC-500","name":"Glass cleaner 500 ml","quantity":2,"unitPrice":1299}],"currency":"USD"}"#;
     let api = &stack.api_url;
@@ -117,7 +123,8 @@ async fn main() -> anyhow::Result<()> {
          Dashboard   {api}/  (sign in as {admin}, password {password})\n  \
          Order API   POST {api}/orders, {callers}\n  \
          AWS (moto)  {moto}  table {table}, queue {queue} (DLQ {dlq}), topic {topic}\n  \
-         Emails      printed here as sent to {email}\n\n\
+         Emails      printed here as sent to {email}\n  \
+         Products    {seeded} sample products in the catalog; prices {checked}\n\n\
          Try it:\n  {try_it}\n\n\
          Ctrl-C stops everything.\n",
         admin = FIRST_ADMIN,
@@ -128,6 +135,11 @@ async fn main() -> anyhow::Result<()> {
         dlq = names.dead_letter_queue,
         topic = names.topic,
         email = options.notification_email.as_deref().unwrap_or("nobody"),
+        checked = if options.check_prices {
+            "checked: an order at other prices goes to the dead letters"
+        } else {
+            "not checked (CHECK_PRICES=true checks them; browser mode always does)"
+        },
     );
     if args.demo_orders > 0 {
         let ids = demo::post(&stack, args.demo_orders).await?;

@@ -16,6 +16,7 @@
 //! and what is left, a round at a time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::sqs::{SqsMessage, SqsMessageAttribute};
@@ -25,9 +26,12 @@ use aws_sdk_sqs::types::{
 };
 use chrono::{DateTime, Utc};
 use domain::OrderRequest;
+use domain::catalog::Catalog;
 use pipeline::aws::AwsError;
 use pipeline::ingest::read_message;
 use pipeline::queue::attributes;
+use pipeline::store::StoreError;
+use pipeline::store::products::{CatalogReader, ProductStore};
 use serde::{Deserialize, Serialize};
 
 use crate::Dashboard;
@@ -169,6 +173,8 @@ pub struct DeadLetters {
     sqs: aws_sdk_sqs::Client,
     dead_letter_queue_url: String,
     order_queue_url: String,
+    /// With the price check on, the catalog ingest checks against.
+    catalog: Option<CatalogReader>,
 }
 
 fn millis(text: Option<&String>) -> Option<DateTime<Utc>> {
@@ -197,15 +203,19 @@ fn as_event_message(message: &Message, body: &str) -> SqsMessage {
     event_message
 }
 
-/// Ingest's verdict on a body with a message's attributes, without I/O.
-fn verdict(message: &Message, body: &str) -> Verdict {
+/// Ingest's verdict on a body with a message's attributes (and the
+/// catalog, when prices are checked), without I/O.
+fn verdict(message: &Message, body: &str, catalog: Option<&Catalog>) -> Verdict {
     match read_message(&as_event_message(message, body), Utc::now()) {
-        Ok(_) => Verdict::Ready,
+        Ok(order) => match catalog.map(|catalog| catalog.check(&order)) {
+            Some(Err(refusal)) => Verdict::WillFail(refusal.to_string()),
+            _ => Verdict::Ready,
+        },
         Err(poison) => Verdict::WillFail(poison.0),
     }
 }
 
-fn to_dead_letter(message: &Message) -> DeadLetter {
+fn to_dead_letter(message: &Message, catalog: Option<&Catalog>) -> DeadLetter {
     let system = message.attributes();
     let system_value =
         |name: MessageSystemAttributeName| system.and_then(|attributes| attributes.get(&name));
@@ -243,7 +253,7 @@ fn to_dead_letter(message: &Message) -> DeadLetter {
             .or(sent_at),
         sent_at,
         tries,
-        verdict: verdict(message, &body),
+        verdict: verdict(message, &body, catalog),
         reason,
         attributes,
         body,
@@ -267,7 +277,31 @@ impl DeadLetters {
             sqs,
             dead_letter_queue_url: dead_letter_queue_url.into(),
             order_queue_url: order_queue_url.into(),
+            catalog: None,
         }
+    }
+
+    /// Judges dead letters against the catalog too, as ingest does.
+    pub fn checking_prices(mut self, catalog: ProductStore) -> Self {
+        self.catalog = Some(CatalogReader::new(catalog));
+        self
+    }
+
+    /// The catalog ingest would check against now, when it checks prices.
+    pub async fn catalog(&self) -> Result<Option<Arc<Catalog>>, AwsError> {
+        let Some(reader) = &self.catalog else {
+            return Ok(None);
+        };
+        reader
+            .current()
+            .await
+            .map(Some)
+            .map_err(|error| match error {
+                StoreError::Aws(error) => error,
+                StoreError::Corrupt { key, reason } => {
+                    AwsError::corrupt(format!("reading the catalog's {key}"), reason)
+                }
+            })
     }
 
     /// Up to `limit` dead letters, oldest first, each with ingest's verdict.
@@ -276,7 +310,11 @@ impl DeadLetters {
             .read(limit.min(MAX_SHOWN), LOOK_HOLD, |_| false)
             .await?;
         self.release(&messages).await?;
-        let mut letters: Vec<DeadLetter> = messages.iter().map(to_dead_letter).collect();
+        let catalog = self.catalog().await?;
+        let mut letters: Vec<DeadLetter> = messages
+            .iter()
+            .map(|message| to_dead_letter(message, catalog.as_deref()))
+            .collect();
         letters.sort_by_key(|letter| letter.queued_at);
         Ok(letters)
     }
@@ -285,7 +323,10 @@ impl DeadLetters {
     pub async fn find(&self, message_id: &str) -> Result<Option<DeadLetter>, AwsError> {
         let (found, _) = self.take(&[message_id.to_owned()], LOOK_HOLD).await?;
         self.release(&found).await?;
-        Ok(found.first().map(to_dead_letter))
+        let catalog = self.catalog().await?;
+        Ok(found
+            .first()
+            .map(|message| to_dead_letter(message, catalog.as_deref())))
     }
 
     /// Dead letters waiting, approximately.
@@ -477,6 +518,7 @@ impl DeadLetters {
             _ => None,
         };
         let mut seen: HashSet<String> = HashSet::new();
+        let catalog = self.catalog().await?;
         loop {
             if Instant::now() >= deadline {
                 break;
@@ -491,7 +533,7 @@ impl DeadLetters {
                 if !seen.insert(id.clone()) {
                     continue;
                 }
-                let letter = to_dead_letter(&message);
+                let letter = to_dead_letter(&message, catalog.as_deref());
                 let arrived_after = letter
                     .sent_at
                     .is_some_and(|at| at.timestamp_millis() >= task.started);
@@ -551,14 +593,40 @@ impl DeadLetters {
     }
 }
 
-/// What the operator's edited body would do, by ingest's rules.
-pub fn check_edit(original: &DeadLetter, body: &str) -> Result<(), Vec<FieldProblem>> {
+/// What the operator's edited body would do, by ingest's rules (and the
+/// catalog's prices, when ingest checks them).
+pub fn check_edit(
+    original: &DeadLetter,
+    body: &str,
+    catalog: Option<&Catalog>,
+) -> Result<(), Vec<FieldProblem>> {
     match OrderRequest::parse(body) {
         Ok(_) if original.order_id.is_none() => Err(vec![FieldProblem {
             field: "body".to_owned(),
             message: "This message has no order id: it did not come through the order API, so it cannot become an order.".to_owned(),
         }]),
-        Ok(_) => Ok(()),
+        Ok(request) => {
+            let (Some(catalog), Some(id)) = (catalog, original.order_id.as_deref()) else {
+                return Ok(());
+            };
+            let Ok(id) = domain::OrderId::parse(id) else {
+                return Ok(());
+            };
+            let order = domain::Order::accept(id, Utc::now(), Utc::now(), request);
+            catalog.check(&order).map_err(|refusal| {
+                refusal
+                    .0
+                    .into_iter()
+                    .map(|line| {
+                        let (field, message) = line.split_once(": ").unwrap_or(("body", &line));
+                        FieldProblem {
+                            field: field.to_owned(),
+                            message: message.to_owned(),
+                        }
+                    })
+                    .collect()
+            })
+        }
         Err(rejected) => Err(rejected
             .0
             .into_iter()
@@ -658,7 +726,8 @@ impl Dashboard {
             .find(message_id)
             .await?
             .ok_or_else(|| ActionError::NotFound("That dead letter is gone: sent back, deleted, or held by another action for a few seconds.".to_owned()))?;
-        if let Err(fields) = check_edit(&original, body) {
+        let catalog = self.dead_letters.catalog().await?;
+        if let Err(fields) = check_edit(&original, body, catalog.as_deref()) {
             return Err(ActionError::Invalid {
                 message: "The corrected body is not a valid order yet; nothing was sent."
                     .to_owned(),

@@ -8,6 +8,7 @@ pub mod dead_letters;
 pub mod orders;
 pub mod outcome;
 pub mod overview;
+pub mod products;
 pub mod queues;
 pub mod resend;
 pub mod subscriptions;
@@ -19,7 +20,9 @@ use chrono_tz::Tz;
 use domain::Email;
 use pipeline::aws::Aws;
 use pipeline::email_rate::{EmailRate, EmailSchedule};
-use pipeline::settings::{email_rate_from_env, env, read_env, zone_from_env};
+use pipeline::settings::{
+    check_prices_from_env, email_rate_from_env, env, read_env, zone_from_env,
+};
 use pipeline::store::OrderStore;
 use pipeline::topic::OrderTopic;
 
@@ -39,6 +42,7 @@ pub const AWS_CALLS: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
     "sqs:GetQueueAttributes",
     "sqs:ReceiveMessage",
     "sqs:ChangeMessageVisibility",
@@ -66,6 +70,7 @@ pub struct Dashboard {
     pub subscriptions: Subscriptions,
     pub topic: OrderTopic,
     pub auth: Auth,
+    pub products: products::Products,
     pub order_queue_url: String,
     pub dead_letter_queue_url: String,
 }
@@ -80,6 +85,8 @@ pub struct DashboardResources {
     pub zone: Tz,
     /// Most messages a second the order topic publishes, shared with notify.
     pub email_rate: EmailRate,
+    /// Whether ingest checks orders against the catalog (`CHECK_PRICES`).
+    pub check_prices: bool,
 }
 
 impl DashboardResources {
@@ -92,6 +99,7 @@ impl DashboardResources {
             topic_arn,
             zone: zone_from_env()?,
             email_rate: email_rate_from_env()?,
+            check_prices: check_prices_from_env()?,
         })
     }
 }
@@ -103,15 +111,29 @@ impl Dashboard {
         let sns = aws.sns();
         Self {
             auth: Auth::new(dynamodb.clone(), &resources.table),
+            products: products::Products::new(
+                pipeline::store::products::ProductStore::new(dynamodb.clone(), &resources.table),
+                resources.check_prices,
+            ),
             drafts: dead_letters::Drafts::new(dynamodb.clone(), &resources.table),
             orders: orders::Orders::new(OrderStore::new(dynamodb.clone(), &resources.table)),
             zone: resources.zone,
             queues: QueueMonitor::new(sqs.clone(), pipeline::aws_client!(aws_sdk_cloudwatch, aws)),
-            dead_letters: DeadLetters::new(
-                sqs,
-                &resources.dead_letter_queue_url,
-                &resources.order_queue_url,
-            ),
+            dead_letters: {
+                let letters = DeadLetters::new(
+                    sqs,
+                    &resources.dead_letter_queue_url,
+                    &resources.order_queue_url,
+                );
+                if resources.check_prices {
+                    letters.checking_prices(pipeline::store::products::ProductStore::new(
+                        dynamodb.clone(),
+                        &resources.table,
+                    ))
+                } else {
+                    letters
+                }
+            },
             subscriptions: Subscriptions::new(sns.clone(), &resources.topic_arn),
             topic: OrderTopic::new(
                 sns,

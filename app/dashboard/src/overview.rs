@@ -95,6 +95,9 @@ pub struct Overview {
     /// Orders stored more than [`NOT_NOTIFIED_AFTER`] ago without an email
     /// (at most [`NOT_NOTIFIED_COUNTED`] counted).
     pub not_notified: usize,
+    /// Orders ingest refused this UTC day for prices not in the catalog;
+    /// none when the price check is off.
+    pub refused_for_prices: Option<u64>,
     pub confirmed_subscriptions: usize,
     /// Addresses whose subscription is not confirmed: new, or suspended by
     /// SNS for getting more than 10 messages in a second.
@@ -195,7 +198,23 @@ impl Dashboard {
             - Duration::hours(23))
         .min(day_start)
         .min(now - Duration::hours(24));
-        let (timings, queue, dead_letter_queue, subscriptions, not_notified, sent_hour, sent_day) = tokio::join!(
+        let refused_for_prices = async {
+            if self.products.checked {
+                self.products.refused_today().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (
+            timings,
+            queue,
+            dead_letter_queue,
+            subscriptions,
+            not_notified,
+            sent_hour,
+            sent_day,
+            refused_for_prices,
+        ) = tokio::join!(
             self.orders.timings(window_start, now),
             self.queues.stats(&self.order_queue_url),
             self.queues.stats(&self.dead_letter_queue_url),
@@ -206,6 +225,7 @@ impl Dashboard {
                 .messages_sent(&self.order_queue_url, Duration::hours(1)),
             self.queues
                 .messages_sent(&self.order_queue_url, Duration::hours(24)),
+            refused_for_prices,
         );
         let timings = timings?;
         let queue = queue?;
@@ -243,6 +263,7 @@ impl Dashboard {
             queue,
             dead_letter_queue: dead_letter_queue?,
             not_notified: not_notified?.len(),
+            refused_for_prices: refused_for_prices?,
             confirmed_subscriptions: confirmed,
             pending_subscriptions: pending,
             digested: Digested::of(&timings, now - Duration::hours(24)),

@@ -1,5 +1,6 @@
 //! The shop's own rules, free of AWS: what an order is and what makes one valid.
 
+pub mod catalog;
 pub mod digest;
 pub mod notification;
 pub mod order;

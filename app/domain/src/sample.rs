@@ -49,6 +49,20 @@ impl Lcg {
     }
 }
 
+/// The products the sample orders are made of, as the catalog sells them.
+pub fn products() -> Vec<crate::catalog::Product> {
+    CATALOG
+        .iter()
+        .map(|(sku, name, price)| crate::catalog::Product {
+            sku: crate::Sku::parse(*sku).expect("a sample SKU"),
+            name: crate::values::ProductName::parse(*name).expect("a sample name"),
+            currency: crate::Currency::parse("USD").expect("USD"),
+            unit_price: crate::MinorUnits::unit_price(*price).expect("a sample price"),
+            active: true,
+        })
+        .collect()
+}
+
 /// `count` order bodies in the API's shape.
 pub fn orders(count: usize) -> Vec<Value> {
     let mut random = Lcg(2026);
@@ -95,5 +109,19 @@ mod tests {
             OrderRequest::from_json(body).unwrap();
         }
         assert_eq!(orders, super::orders(50));
+    }
+
+    #[test]
+    fn sample_orders_are_at_the_sample_catalogs_prices() {
+        let catalog = crate::catalog::Catalog::new(products());
+        for (index, body) in orders(50).iter().enumerate() {
+            let order = crate::Order::accept(
+                crate::OrderId::parse(format!("sample-{index:04}")).unwrap(),
+                chrono::Utc::now(),
+                chrono::Utc::now(),
+                OrderRequest::from_json(body).unwrap(),
+            );
+            assert_eq!(catalog.check(&order), Ok(()));
+        }
     }
 }

@@ -34,6 +34,7 @@ async fn seeded_stack(moto: &Moto, per_day: usize) -> LocalStack {
             api_errors: local_stack::api::ErrorDetail::FieldLevel,
             shop_time_zone: chrono_tz::Tz::UTC,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
+            check_prices: false,
             order_api_auth: local_stack::api::OrderApiAuth::Signed(
                 local_stack::api::signature::CheckoutKey::generate(),
             ),

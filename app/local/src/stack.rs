@@ -27,6 +27,7 @@ use pipeline::notify::DigestLink;
 use pipeline::queue::{DeadLetterQueue, OrderQueue};
 use pipeline::settings::ResourceNames;
 use pipeline::store::OrderStore;
+use pipeline::store::products::ProductStore;
 use pipeline::topic::OrderTopic;
 use pipeline::{Ingest, Notify};
 
@@ -57,6 +58,8 @@ pub struct StackOptions {
     pub email_rate: EmailRate,
     /// Who may place orders (`ORDER_API_AUTH`): signed callers by default.
     pub order_api_auth: OrderApiAuth,
+    /// Orders must match the catalog (`CHECK_PRICES`; always in browser mode).
+    pub check_prices: bool,
 }
 
 /// Every AWS call each deployed part made here: the order API (API
@@ -82,6 +85,7 @@ pub struct LocalStack {
     pub api_url: String,
     email_rate: EmailRate,
     order_api_auth: OrderApiAuth,
+    check_prices: bool,
     shop_time_zone: chrono_tz::Tz,
     delivered: Arc<Mutex<Vec<DeliveredEmail>>>,
     suspended: Arc<Mutex<Vec<Suspension>>>,
@@ -136,6 +140,7 @@ impl LocalStack {
                 topic_arn: resources.topic_arn.clone(),
                 zone: options.shop_time_zone,
                 email_rate: options.email_rate,
+                check_prices: options.check_prices,
             },
         );
         // Plain HTTP on loopback: browsers would drop Secure cookies.
@@ -164,6 +169,7 @@ impl LocalStack {
             api_url,
             email_rate: options.email_rate,
             order_api_auth: options.order_api_auth,
+            check_prices: options.check_prices,
             shop_time_zone: options.shop_time_zone,
             delivered,
             suspended,
@@ -201,13 +207,26 @@ impl LocalStack {
         OrderStore::new(self.clients.dynamodb.clone(), &self.resources.names.table)
     }
 
+    /// The catalog (its calls are not logged).
+    pub fn products(&self) -> ProductStore {
+        ProductStore::new(self.clients.dynamodb.clone(), &self.resources.names.table)
+    }
+
     /// ingest as this stack deploys it.
     pub fn ingest(&self) -> Ingest {
         let aws = Aws::recording(self.pipeline.clone(), self.calls.ingest.clone());
-        Ingest::new(
+        let ingest = Ingest::new(
             OrderStore::new(aws.dynamodb(), &self.resources.names.table),
             DeadLetterQueue::new(aws.sqs(), &self.resources.dead_letter_queue_url),
-        )
+        );
+        if self.check_prices {
+            ingest.checking_prices(ProductStore::new(
+                aws.dynamodb(),
+                &self.resources.names.table,
+            ))
+        } else {
+            ingest
+        }
     }
 
     /// notify as this stack deploys it.

@@ -21,13 +21,21 @@ use futures::{FutureExt, StreamExt, stream};
 use crate::aws::Aws;
 use crate::aws::AwsErrorKind;
 use crate::queue::{DeadLetterQueue, attributes};
-use crate::settings::{MissingSetting, env, read_env};
+use crate::settings::{BadSetting, check_prices_from_env, env, read_env};
+use crate::store::products::{CatalogReader, ProductStore};
 use crate::store::{Insert, OrderStore, StoreError};
+use domain::catalog::Catalog;
 use domain::{Order, OrderId, OrderRequest};
 
 /// Every AWS call ingest makes, as IAM names it: its role allows these (and
 /// what Lambda's SQS polling needs), a test checks both ways.
-pub const AWS_CALLS: &[&str] = &["dynamodb:PutItem", "dynamodb:GetItem", "sqs:SendMessage"];
+pub const AWS_CALLS: &[&str] = &[
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+    "sqs:SendMessage",
+];
 
 /// Messages of one batch handled at once.
 const CONCURRENCY: usize = 10;
@@ -36,6 +44,20 @@ const CONCURRENCY: usize = 10;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Poison(pub String);
+
+/// Why ingest will not store a message: it can never be an order, or it is
+/// one at prices the catalog does not give (counted apart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refusal {
+    Poison(Poison),
+    Prices(Poison),
+}
+
+impl From<Poison> for Refusal {
+    fn from(poison: Poison) -> Self {
+        Refusal::Poison(poison)
+    }
+}
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +111,8 @@ fn received_at(message: &SqsMessage) -> Option<DateTime<Utc>> {
 pub struct Ingest {
     orders: OrderStore,
     dead_letters: DeadLetterQueue,
+    /// With the price check on (`CHECK_PRICES`), the catalog.
+    prices: Option<CatalogReader>,
 }
 
 impl Ingest {
@@ -96,23 +120,56 @@ impl Ingest {
         Self {
             orders,
             dead_letters,
+            prices: None,
         }
     }
 
+    /// Takes only orders whose lines are active SKUs at the catalog's prices.
+    pub fn checking_prices(mut self, catalog: ProductStore) -> Self {
+        self.prices = Some(CatalogReader::new(catalog));
+        self
+    }
+
     /// The function as deployed: table and DLQ from the environment.
-    pub fn from_env(aws: &Aws) -> Result<Self, MissingSetting> {
+    pub fn from_env(aws: &Aws) -> Result<Self, BadSetting> {
         let [table, dead_letter_queue_url] = read_env(env::INGEST)?;
-        Ok(Self::new(
-            OrderStore::new(aws.dynamodb(), table),
+        let ingest = Self::new(
+            OrderStore::new(aws.dynamodb(), &table),
             DeadLetterQueue::new(aws.sqs(), dead_letter_queue_url),
-        ))
+        );
+        Ok(if check_prices_from_env()? {
+            ingest.checking_prices(ProductStore::new(aws.dynamodb(), table))
+        } else {
+            ingest
+        })
     }
 
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        // One read of the catalog's version for the batch; when it cannot be
+        // read, every message is left for SQS to deliver again.
+        let catalog = match &self.prices {
+            None => Ok(None),
+            Some(reader) => reader.current().await.map(Some),
+        };
+        let catalog = match catalog {
+            Ok(catalog) => catalog,
+            Err(error) => {
+                tracing::error!(%error, "could not read the catalog; the batch is left for redelivery");
+                let mut response = SqsBatchResponse::default();
+                response.set_failures(
+                    event
+                        .records
+                        .into_iter()
+                        .map(|message| message.message_id.unwrap_or_default()),
+                );
+                return response;
+            }
+        };
+        let catalog = catalog.as_deref();
         let outcomes: Vec<(String, Outcome)> = stream::iter(event.records)
             .map(|message| async move {
                 let id = message.message_id.clone().unwrap_or_default();
-                (id, self.process(&message).await)
+                (id, self.process(&message, catalog).await)
             })
             .buffer_unordered(CONCURRENCY)
             .collect()
@@ -127,13 +184,26 @@ impl Ingest {
         response
     }
 
-    /// Handles one message; a panic inside is caught and dead-letters it.
-    pub async fn process(&self, message: &SqsMessage) -> Outcome {
+    /// Handles one message (against `catalog` when prices are checked); a
+    /// panic inside is caught and dead-letters it.
+    pub async fn process(&self, message: &SqsMessage, catalog: Option<&Catalog>) -> Outcome {
         let message_id = message.message_id.as_deref().unwrap_or("(no id)");
-        let attempt = AssertUnwindSafe(self.store(message)).catch_unwind().await;
+        let attempt = AssertUnwindSafe(self.store(message, catalog))
+            .catch_unwind()
+            .await;
         let outcome = match attempt {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(poison)) => self.dead_letter(message, &poison.0).await,
+            Ok(Err(Refusal::Prices(poison))) => {
+                let outcome = self.dead_letter(message, &poison.0).await;
+                if let (Outcome::DeadLettered(_), Some(reader)) = (&outcome, &self.prices) {
+                    let day = Utc::now().format("%Y-%m-%d").to_string();
+                    if let Err(error) = reader.store().count_refused(&day).await {
+                        tracing::warn!(%error, "could not count an order refused for its prices");
+                    }
+                }
+                outcome
+            }
+            Ok(Err(Refusal::Poison(poison))) => self.dead_letter(message, &poison.0).await,
             Err(panic) => {
                 let what = crate::panic_message(panic.as_ref());
                 self.dead_letter(message, &format!("ingest panicked: {what}"))
@@ -155,8 +225,23 @@ impl Ingest {
         outcome
     }
 
-    async fn store(&self, message: &SqsMessage) -> Result<Outcome, Poison> {
+    async fn store(
+        &self,
+        message: &SqsMessage,
+        catalog: Option<&Catalog>,
+    ) -> Result<Outcome, Refusal> {
         let order = read_message(message, Utc::now())?;
+        if let Some(Err(refusal)) = catalog.map(|catalog| catalog.check(&order)) {
+            // A redelivery of an order stored before the catalog changed
+            // stays the order it is.
+            return match self.orders.get(&order.id).await {
+                Ok(Some(stored)) if stored.request_hash == order.request_hash => {
+                    Ok(Outcome::AlreadyStored(order.id))
+                }
+                Ok(_) => Err(Refusal::Prices(Poison(refusal.to_string()))),
+                Err(error) => Ok(Outcome::Retry(error.to_string())),
+            };
+        }
         Ok(match self.orders.insert(&order).await {
             Ok(Insert::Created) => Outcome::Stored(order.id),
             Ok(Insert::AlreadyStored) => Outcome::AlreadyStored(order.id),
@@ -164,7 +249,8 @@ impl Ingest {
                 return Err(Poison(format!(
                     "order id {} is already used by a different order: the client reused its Idempotency-Key",
                     order.id
-                )));
+                ))
+                .into());
             }
             // DynamoDB refused this very item (a validation error, over the
             // size limit): it will refuse it every time.
@@ -172,7 +258,8 @@ impl Ingest {
                 return Err(Poison(format!(
                     "DynamoDB refused to store order {} and always will: {error}",
                     order.id
-                )));
+                ))
+                .into());
             }
             // Throttling, timeouts, an outage, or a deployment to fix: later.
             Err(error) => Outcome::Retry(error.to_string()),

@@ -12,6 +12,11 @@ pub mod env {
     pub const ORDER_TOPIC_ARN: &str = "ORDER_TOPIC_ARN";
 
     pub const INGEST: [&str; 2] = [ORDERS_TABLE, DEAD_LETTER_QUEUE_URL];
+    /// `true`: every order's lines must be active SKUs at the catalog's
+    /// prices (always in browser mode); `false` or unset: no check.
+    pub const CHECK_PRICES: &str = "CHECK_PRICES";
+    /// What ingest reads when set and does without when not.
+    pub const INGEST_OPTIONAL: [&str; 1] = [CHECK_PRICES];
     pub const NOTIFY: [&str; 2] = [ORDERS_TABLE, ORDER_TOPIC_ARN];
     /// Most messages a second the order topic publishes (1 to 10, 5 unset):
     /// every publisher, notify and the dashboard, reads it.
@@ -34,7 +39,8 @@ pub mod env {
     /// the dashboard's days, "today" and charts follow it.
     pub const SHOP_TIME_ZONE: &str = "SHOP_TIME_ZONE";
     /// What the dashboard reads when set and does without when not.
-    pub const DASHBOARD_OPTIONAL: [&str; 2] = [SHOP_TIME_ZONE, ORDER_EMAILS_PER_SECOND];
+    pub const DASHBOARD_OPTIONAL: [&str; 3] =
+        [SHOP_TIME_ZONE, ORDER_EMAILS_PER_SECOND, CHECK_PRICES];
     /// The dashboard's sign-in settings, on AWS (locally `cargo run` makes its own).
     pub const DASHBOARD_AUTH: [&str; 3] =
         [SESSION_SECRET_ARN, ADMIN_EMAIL, ADMIN_PASSWORD_SECRET_ARN];
@@ -67,6 +73,8 @@ pub enum BadSetting {
     UnknownZone(String),
     #[error("ORDER_EMAILS_PER_SECOND {0}")]
     EmailRate(String),
+    #[error("CHECK_PRICES must be true or false, not {0:?}")]
+    CheckPrices(String),
 }
 
 /// An optional setting: `None` when unset or blank.
@@ -87,6 +95,15 @@ pub fn parse_zone(name: &str) -> Result<chrono_tz::Tz, BadSetting> {
 }
 
 /// The shop's time zone from `SHOP_TIME_ZONE` (UTC unset).
+/// `CHECK_PRICES`: whether orders must match the catalog.
+pub fn check_prices_from_env() -> Result<bool, BadSetting> {
+    match optional_env(env::CHECK_PRICES).as_deref().map(str::trim) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(BadSetting::CheckPrices(other.to_owned())),
+    }
+}
+
 pub fn zone_from_env() -> Result<chrono_tz::Tz, BadSetting> {
     parse_zone(&optional_env(env::SHOP_TIME_ZONE).unwrap_or_default())
 }

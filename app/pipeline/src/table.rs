@@ -34,6 +34,13 @@ pub enum Entity {
     /// `MAIL` / `SCHEDULE`: the order topic's first free publish slot, shared
     /// by every publisher.
     Mail,
+    /// `CATALOG` / `PRODUCT#<sku>`: the price list admins keep;
+    /// `CATALOG` / `VERSION`: bumped by every change, so ingest rereads it.
+    Catalog,
+    /// `REFUSED` / `<UTC day>`: orders ingest refused for their prices (a
+    /// partition apart, so ingest may count without being able to write
+    /// the catalog).
+    PriceRefusals,
 }
 
 impl Entity {
@@ -47,6 +54,8 @@ impl Entity {
             Entity::Audit => "AUDIT#",
             Entity::Draft => "DRAFT#",
             Entity::Mail => "MAIL",
+            Entity::Catalog => "CATALOG",
+            Entity::PriceRefusals => "REFUSED",
         }
     }
 
@@ -60,19 +69,22 @@ impl Entity {
             Entity::Audit => "AUDIT#*",
             Entity::Draft => "DRAFT#*",
             Entity::Mail => "MAIL",
+            Entity::Catalog => "CATALOG",
+            Entity::PriceRefusals => "REFUSED",
         }
     }
 }
 
 /// The kinds the dashboard writes; its role may write nothing else
 /// (`infra/template.yaml`, checked by the agreement test).
-pub const DASHBOARD_WRITES: [Entity; 6] = [
+pub const DASHBOARD_WRITES: [Entity; 7] = [
     Entity::NotifyRequest,
     Entity::User,
     Entity::Throttle,
     Entity::Audit,
     Entity::Draft,
     Entity::Mail,
+    Entity::Catalog,
 ];
 
 /// The kinds notify writes: orders (their marks) and the email schedule.
@@ -223,6 +235,10 @@ pub fn entity_of(pk: &str, sk: &str) -> Option<Entity> {
         Some(Entity::Draft)
     } else if pk == Entity::Mail.partition_prefix() {
         Some(Entity::Mail)
+    } else if pk == Entity::Catalog.partition_prefix() {
+        Some(Entity::Catalog)
+    } else if pk == Entity::PriceRefusals.partition_prefix() {
+        Some(Entity::PriceRefusals)
     } else {
         None
     }

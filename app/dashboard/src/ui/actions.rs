@@ -451,3 +451,68 @@ impl Action for SetUserDisabled {
     type Needs = Admin;
     const PAGE: &'static str = "/users";
 }
+
+#[server(prefix = "/api", endpoint = "products/save")]
+pub async fn save_product(
+    sku: String,
+    name: String,
+    currency: String,
+    unit_price: String,
+    #[server(default)] active: bool,
+) -> Result<Done, ActionError> {
+    let who = SaveProduct::authorize()?;
+    let saved = dashboard()
+        .save_product(who.user(), [&sku, &name, &currency, &unit_price], active)
+        .await?;
+    let product = &saved.value;
+    Ok(Done::message(format!(
+        "Saved {} at {}{}.{}",
+        product.sku.as_str(),
+        product.unit_price.format(product.currency),
+        if product.active { "" } else { ", off sale" },
+        saved.note()
+    )))
+}
+
+impl Action for SaveProduct {
+    type Needs = Admin;
+    const PAGE: &'static str = "/products";
+}
+
+#[server(prefix = "/api", endpoint = "products/active")]
+pub async fn set_product_active(sku: String, active: bool) -> Result<Done, ActionError> {
+    let who = SetProductActive::authorize()?;
+    let changed = dashboard()
+        .set_product_active(who.user(), &sku, active)
+        .await?;
+    let sku = changed.value.sku.as_str();
+    Ok(Done::message(if active {
+        format!("{sku} is on sale again.{}", changed.note())
+    } else {
+        format!(
+            "{sku} is off sale: orders for it go to the dead letters.{}",
+            changed.note()
+        )
+    }))
+}
+
+impl Action for SetProductActive {
+    type Needs = Admin;
+    const PAGE: &'static str = "/products";
+}
+
+#[server(prefix = "/api", endpoint = "products/import")]
+pub async fn import_products(csv: String) -> Result<Done, ActionError> {
+    let who = ImportProducts::authorize()?;
+    let imported = dashboard().import_products(who.user(), &csv).await?;
+    Ok(Done::message(format!(
+        "Imported {}.{}",
+        plural(imported.value, "product", "products"),
+        imported.note()
+    )))
+}
+
+impl Action for ImportProducts {
+    type Needs = Admin;
+    const PAGE: &'static str = "/products";
+}

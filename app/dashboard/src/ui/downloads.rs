@@ -15,10 +15,11 @@ use futures::future::BoxFuture;
 use super::access::{Denied, Granted};
 use super::pages::orders::Filters;
 use crate::Dashboard;
-use crate::auth::{Level, Operator, Viewer};
+use crate::auth::{Admin, Level, Operator, Viewer};
 use crate::web::gate::Visitor;
 
 pub const ORDERS_CSV: &str = "/orders/export.csv";
+pub const PRODUCTS_CSV: &str = "/products/export.csv";
 
 /// A file a signed-in user downloads.
 pub trait Download: 'static {
@@ -258,6 +259,37 @@ impl Download for DeadLetterBody {
                     let error = crate::outcome::ActionError::from(error);
                     crate::web::refusal::page(error.status(), &error.to_string())
                 }
+            }
+        })
+    }
+}
+
+/// The catalog as CSV, as the import reads it back.
+pub struct ProductsCsv;
+
+impl Download for ProductsCsv {
+    type Needs = Admin;
+    const PATH: &'static str = PRODUCTS_CSV;
+
+    fn respond(
+        dashboard: Dashboard,
+        _granted: Granted<Admin>,
+        _request: Request,
+    ) -> BoxFuture<'static, Response> {
+        Box::pin(async move {
+            match dashboard.products.list().await {
+                Ok(products) => (
+                    [
+                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"products.csv\"",
+                        ),
+                    ],
+                    format!("\u{FEFF}{}", crate::products::to_csv(&products)),
+                )
+                    .into_response(),
+                Err(error) => crate::web::refusal::page(error.status(), &error.to_string()),
             }
         })
     }

@@ -15,12 +15,13 @@ use super::pages::widgets::{Csrf, Empty, Heading};
 use crate::auth::{Access, Role};
 use crate::web::gate::{Kind as EndpointKind, Refused};
 
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("/", "Overview"),
     ("/orders", "Orders"),
     ("/queues", "Queues"),
     ("/dead-letters", "Dead letters"),
     ("/subscriptions", "Notifications"),
+    ("/products", "Products"),
     ("/users", "Users"),
     ("/activity", "Activity"),
 ];

@@ -23,7 +23,7 @@ use access::{Endpoint, action, download, gated, page};
 use layout::Layout;
 use pages::{
     ActivityPage, DeadLetterPage, DeadLettersPage, LoginPage, NotFound, NotNotifiedPage, OrderPage,
-    OrdersPage, OverviewPage, QueuesPage, SubscriptionsPage, UsersPage,
+    OrdersPage, OverviewPage, ProductsPage, QueuesPage, SubscriptionsPage, UsersPage,
 };
 
 /// Every page and action the dashboard serves, with the level each declares.
@@ -38,11 +38,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     page::<DeadLettersPage>(),
     page::<SubscriptionsPage>(),
     page::<UsersPage>(),
+    page::<ProductsPage>(),
     page::<ActivityPage>(),
     page::<NotNotifiedPage>(),
     page::<DeadLetterPage>(),
     download::<downloads::OrdersCsv>(),
     download::<downloads::DeadLetterBody>(),
+    download::<downloads::ProductsCsv>(),
     action::<actions::Login>(),
     action::<actions::Logout>(),
     action::<actions::RedriveDeadLetters>(),
@@ -57,6 +59,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     action::<actions::SetUserRole>(),
     action::<actions::ResetUserPassword>(),
     action::<actions::SetUserDisabled>(),
+    action::<actions::SaveProduct>(),
+    action::<actions::SetProductActive>(),
+    action::<actions::ImportProducts>(),
 ];
 
 pub fn shell() -> impl IntoView {
@@ -96,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/not-notified") view={gated::<NotNotifiedPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/subscriptions") view={gated::<SubscriptionsPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/users") view={gated::<UsersPage>} ssr=SsrMode::Async/>
+                    <Route path=path!("/products") view={gated::<ProductsPage>} ssr=SsrMode::Async/>
                     <Route path=path!("/activity") view={gated::<ActivityPage>} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>

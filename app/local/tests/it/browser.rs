@@ -523,6 +523,13 @@ fn visits(fixtures: &Fixtures) -> Vec<Visit> {
         ),
         visit("users", "/users", "Users", Role::Admin),
         visit("activity", "/activity", "Activity", Role::Admin),
+        visit("products", "/products", "Products", Role::Admin),
+        visit(
+            "product-edit",
+            "/products?sku=GC-500",
+            "Products",
+            Role::Admin,
+        ),
         Visit {
             name: "not-found",
             path: "/no-such-page".to_owned(),
@@ -861,6 +868,7 @@ async fn every_page_passes_axe_for_every_role_and_the_tasks_work_with_and_withou
         return;
     };
     let stack = stack(true).await;
+    local_stack::demo::seed_catalog(&stack).await.unwrap();
     let ids = local_stack::demo::post(&stack, 12).await.unwrap();
     let order_id = ids[0].clone();
     notified_order(&stack, &order_id).await;

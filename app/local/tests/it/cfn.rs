@@ -1,5 +1,6 @@
 //! The intrinsic functions infra/template.yaml uses where the tests read it
-//! (`Ref` to a parameter, `Sub`, `Join`, `Split`, `If`, `Equals`, `Not`),
+//! (`Ref` to a parameter, `Sub`, `Join`, `Split`, `If`, `Equals`, `Not`,
+//! `Or`, `Condition`),
 //! evaluated as CloudFormation does for one set of parameter values, so the
 //! tests run what a deployment with those values would hold.
 
@@ -98,6 +99,20 @@ impl Stack {
                 return self.resolve(&list()[if holds { 1 } else { 2 }]);
             }
             "!Equals" => Yaml::Bool(text(&list()[0]) == text(&list()[1])),
+            "!Or" => Yaml::Bool(list().iter().any(|condition| {
+                self.resolve(condition)
+                    .and_then(|value| value.as_bool())
+                    .expect("a condition")
+            })),
+            "!Condition" => {
+                let name = argument.as_str().expect("a condition's name");
+                Yaml::Bool(
+                    *self
+                        .conditions
+                        .get(name)
+                        .unwrap_or_else(|| panic!("condition {name} comes before its use")),
+                )
+            }
             "!Not" => Yaml::Bool(
                 !self
                     .resolve(&list()[0])
@@ -193,4 +208,35 @@ fn browser_mode_becomes_anchored_origin_expressions_with_every_dot_escaped() {
         )
         .unwrap()
     );
+}
+
+/// Browser mode always checks prices; signed callers when the deployer asks.
+#[test]
+fn ingest_checks_prices_in_browser_mode_and_when_asked() {
+    let template: Yaml = serde_yaml::from_str(
+        &std::fs::read_to_string(local_stack::emulator::workspace("infra/template.yaml")).unwrap(),
+    )
+    .unwrap();
+    for (parameters, expected) in [
+        (vec![], "false"),
+        (vec![("CheckPrices", "true")], "true"),
+        (
+            vec![
+                ("OrderApiAuth", "NONE"),
+                ("OrderApiAllowedOrigins", "https://shop.example"),
+            ],
+            "true",
+        ),
+    ] {
+        let stack = Stack::new(&template, &parameters);
+        for function in ["IngestFunction", "DashboardFunction"] {
+            let variables =
+                &template["Resources"][function]["Properties"]["Environment"]["Variables"];
+            assert_eq!(
+                stack.text(&variables[pipeline::settings::env::CHECK_PRICES]),
+                expected,
+                "{function} with {parameters:?}"
+            );
+        }
+    }
 }

@@ -1035,6 +1035,7 @@ async fn local_stack(detail: ErrorDetail, mode: Mode) -> LocalStack {
             redeliver_after: None,
             shop_time_zone: chrono_tz::Tz::UTC,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
+            check_prices: false,
             order_api_auth: match mode {
                 Mode::Signed => OrderApiAuth::Signed(CheckoutKey::generate()),
                 Mode::Browser => OrderApiAuth::Browser(

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::support::{
-    PIPELINE, browser_stack, eventually, notified_order, order_body, post_order, queue_depth,
-    send_signed, stack, string_attribute,
+    PIPELINE, browser_stack, dead_letters, eventually, notified_order, order_body, post_order,
+    queue_depth, send_signed, stack, string_attribute,
 };
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use domain::{OrderId, OrderStatus};
@@ -348,40 +348,6 @@ async fn a_reused_idempotency_key_with_a_different_order_is_dead_lettered() {
         2,
         "the first order is untouched"
     );
-}
-
-/// Waits for `count` dead letters; returns (body, error attribute) of each.
-async fn dead_letters(stack: &LocalStack, count: usize) -> Vec<(String, String)> {
-    let deadline = std::time::Instant::now() + PIPELINE;
-    let mut found = Vec::new();
-    while found.len() < count {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {count} dead letters; got {found:?}"
-        );
-        let received = stack
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(&stack.resources.dead_letter_queue_url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .visibility_timeout(60)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        for message in received.messages.unwrap_or_default() {
-            let error = message
-                .message_attributes()
-                .and_then(|attributes| attributes.get(attributes::ERROR))
-                .and_then(|value| value.string_value())
-                .unwrap_or("(no reason)")
-                .to_owned();
-            found.push((message.body().unwrap_or_default().to_owned(), error));
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,7 @@ fn every_variable_a_function_reads_is_set() {
     let template = template();
     for (function, names) in [
         ("IngestFunction", env::INGEST.as_slice()),
+        ("IngestFunction", env::INGEST_OPTIONAL.as_slice()),
         ("NotifyFunction", env::NOTIFY.as_slice()),
         ("NotifyFunction", env::NOTIFY_OPTIONAL.as_slice()),
         ("DashboardFunction", env::DASHBOARD.as_slice()),

@@ -6,6 +6,7 @@ mod support;
 mod attack;
 mod auth;
 mod browser;
+mod catalog;
 mod cfn;
 mod contract;
 mod emulator;

@@ -10,7 +10,7 @@ use dashboard::auth::Role;
 use pipeline::aws::{Aws, Call, CallLog};
 use serde_yaml::Value as Yaml;
 
-use crate::support::{admin, dead_letter, order_body, queued, sqs_event, stack, user_with_role};
+use crate::support::{admin, dead_letter, order_body, queued, sqs_event, user_with_role};
 
 fn template() -> Yaml {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/template.yaml");
@@ -87,14 +87,18 @@ fn check(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_allows_exactly_what_its_function_calls() {
-    let stack = stack(true).await;
+    let stack = crate::support::priced_stack(true).await;
 
-    // ingest: a new order, a redelivery, a poison message.
+    // ingest: a new order, a redelivery, a poison message, an order at
+    // another price than the catalog's.
     let body = order_body().to_string();
+    let mut tampered = order_body();
+    tampered["items"][0]["unitPrice"] = serde_json::json!(1);
     let event = sqs_event(vec![
         queued("m-1", "permission-0001", &body, None),
         queued("m-2", "permission-0001", &body, None),
         queued("m-3", "permission-0002", "not json", None),
+        queued("m-4", "permission-0006", &tampered.to_string(), None),
     ]);
     stack.ingest().handle(event).await;
 
@@ -123,6 +127,8 @@ async fn each_role_allows_exactly_what_its_function_calls() {
         "/subscriptions",
         "/users",
         "/activity",
+        "/products",
+        "/products/export.csv",
     ] {
         assert_eq!(me.page(&stack, page).await.0, 200, "{page}");
     }
@@ -239,6 +245,33 @@ async fn each_role_allows_exactly_what_its_function_calls() {
         &[("scope", "all"), ("skip_failing", "true")],
     )
     .await;
+    me.submit(
+        &stack,
+        "/api/products/save",
+        &[
+            ("sku", "NEW-1"),
+            ("name", "New thing"),
+            ("currency", "USD"),
+            ("unit_price", "1.50"),
+            ("active", "true"),
+        ],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/products/active",
+        &[("sku", "NEW-1"), ("active", "false")],
+    )
+    .await;
+    me.submit(
+        &stack,
+        "/api/products/import",
+        &[(
+            "csv",
+            "sku,name,currency,unit price,active\nNEW-2,Other thing,USD,2.00,yes\n",
+        )],
+    )
+    .await;
     me.post(&stack, "/api/logout", &[]).await;
     let _ = viewer;
     let secrets = pipeline::aws_client!(
@@ -338,9 +371,22 @@ fn patterns(entities: &[pipeline::table::Entity]) -> BTreeSet<String> {
 }
 
 #[test]
-fn ingest_reads_and_writes_only_orders() {
+fn ingest_reads_and_writes_only_orders_and_the_catalog() {
     let (_, keys) = leading_keys("IngestRole", "StoreOrders");
     assert_eq!(keys, patterns(&pipeline::table::INGEST_WRITES));
+    let (statements, keys) = leading_keys("IngestRole", "ReadCatalog");
+    assert_eq!(keys, patterns(&[pipeline::table::Entity::Catalog]));
+    let (_, keys) = leading_keys("IngestRole", "CountPriceRefusals");
+    assert_eq!(keys, patterns(&[pipeline::table::Entity::PriceRefusals]));
+    // Ingest reads the catalog and cannot change it.
+    let read = statements
+        .iter()
+        .find(|statement| statement["Sid"] == "ReadCatalog")
+        .unwrap();
+    assert_eq!(
+        read["Action"],
+        serde_yaml::from_str::<Yaml>("[dynamodb:GetItem, dynamodb:Query]").unwrap()
+    );
 }
 
 /// Lambda may assume a function's role only for this account's functions;

@@ -64,17 +64,41 @@ pub async fn stack_in_zone(zone: chrono_tz::Tz, run_pipeline: bool) -> LocalStac
 }
 
 /// A stack in browser mode (`ORDER_API_AUTH=none`): anyone's orders, from
-/// pages on `origins` (comma-separated) or from no page at all.
+/// pages on `origins` (comma-separated) or from no page at all, at the
+/// sample catalog's prices.
 pub async fn browser_stack(run_pipeline: bool, origins: &str) -> LocalStack {
     let origins = AllowedOrigins::parse(origins).expect("origins for browser mode");
-    start(
+    let stack = start_checking(
         moto_endpoint(),
         run_pipeline,
         None,
         chrono_tz::Tz::UTC,
         OrderApiAuth::Browser(origins),
+        true,
     )
-    .await
+    .await;
+    local_stack::demo::seed_catalog(&stack)
+        .await
+        .expect("the sample catalog");
+    stack
+}
+
+/// A stack of signed callers whose ingest checks prices (`CHECK_PRICES`)
+/// against the sample catalog.
+pub async fn priced_stack(run_pipeline: bool) -> LocalStack {
+    let stack = start_checking(
+        moto_endpoint(),
+        run_pipeline,
+        None,
+        chrono_tz::Tz::UTC,
+        signed_callers(),
+        true,
+    )
+    .await;
+    local_stack::demo::seed_catalog(&stack)
+        .await
+        .expect("the sample catalog");
+    stack
 }
 
 fn signed_callers() -> OrderApiAuth {
@@ -104,6 +128,25 @@ async fn start(
     shop_time_zone: chrono_tz::Tz,
     order_api_auth: OrderApiAuth,
 ) -> LocalStack {
+    start_checking(
+        endpoint,
+        run_pipeline,
+        redeliver_after,
+        shop_time_zone,
+        order_api_auth,
+        false,
+    )
+    .await
+}
+
+async fn start_checking(
+    endpoint: &str,
+    run_pipeline: bool,
+    redeliver_after: Option<Duration>,
+    shop_time_zone: chrono_tz::Tz,
+    order_api_auth: OrderApiAuth,
+    check_prices: bool,
+) -> LocalStack {
     LocalStack::start(
         endpoint,
         StackOptions {
@@ -118,6 +161,7 @@ async fn start(
             redeliver_after,
             shop_time_zone,
             email_rate: pipeline::email_rate::EmailRate::DEFAULT,
+            check_prices,
             order_api_auth,
         },
     )
@@ -641,4 +685,38 @@ pub async fn refused_sign_ins(stack: &LocalStack, why: &str) -> u64 {
         .filter(|line| line.starts_with(why))
         .filter_map(|line| line.rsplit(": ").next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// Waits for `count` dead letters; returns (body, error attribute) of each.
+pub async fn dead_letters(stack: &LocalStack, count: usize) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + PIPELINE;
+    let mut found = Vec::new();
+    while found.len() < count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {count} dead letters; got {found:?}"
+        );
+        let received = stack
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&stack.resources.dead_letter_queue_url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .visibility_timeout(60)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for message in received.messages.unwrap_or_default() {
+            let error = message
+                .message_attributes()
+                .and_then(|attributes| attributes.get(attributes::ERROR))
+                .and_then(|value| value.string_value())
+                .unwrap_or("(no reason)")
+                .to_owned();
+            found.push((message.body().unwrap_or_default().to_owned(), error));
+        }
+    }
+    found
 }

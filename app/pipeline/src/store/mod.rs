@@ -1,5 +1,6 @@
 //! Persistence: the DynamoDB table behind the orders.
 
 pub mod orders;
+pub mod products;
 
 pub use orders::{Insert, OrderItem, OrderStore, StoreError};

@@ -60,6 +60,11 @@ pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
                 <span class="figure">{if not_notified >= NOT_NOTIFIED_COUNTED { format!("{not_notified}+") } else { not_notified.to_string() }}</span>
                 <span class="muted">{if not_notified > 0 { "for over 10 minutes: send them again" } else { "every order was mailed" }}</span>
             })}
+            {overview.refused_for_prices.map(|refused| card("/dead-letters", refused > 0, view! {
+                <span class="label">"Refused for their prices, today (UTC)"</span>
+                <span class="figure">{refused}</span>
+                <span class="muted">{if refused > 0 { "lines not at the catalog's prices: in the dead letters" } else { "every order matched the catalog" }}</span>
+            }))}
             {card("/subscriptions", overview.confirmed_subscriptions == 0 || pending > 0, view! {
                 <span class="label">"Order emails go to"</span>
                 <span class="figure">{overview.confirmed_subscriptions}</span>
