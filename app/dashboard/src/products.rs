@@ -163,6 +163,14 @@ impl Products {
         self.store.list().await.map_err(unreadable)
     }
 
+    /// Adds or replaces these products; ingest sees them at its next batch.
+    async fn put(&self, products: &[Product]) -> Result<(), ActionError> {
+        self.store
+            .put(products, Utc::now())
+            .await
+            .map_err(unreadable)
+    }
+
     /// Orders ingest refused for their prices today (UTC).
     pub async fn refused_today(&self) -> Result<u64, ActionError> {
         let day = Utc::now().format("%Y-%m-%d").to_string();
@@ -182,11 +190,7 @@ impl Dashboard {
         let attempt = async {
             let product = product(sku, name, currency, unit_price, active)
                 .map_err(|(field, problem)| ActionError::field(field, problem))?;
-            self.products
-                .store
-                .put(std::slice::from_ref(&product), Utc::now())
-                .await
-                .map_err(unreadable)?;
+            self.products.put(std::slice::from_ref(&product)).await?;
             Ok(product)
         }
         .await;
@@ -209,17 +213,13 @@ impl Dashboard {
         let attempt = async {
             let mut product = self
                 .products
-                .list()
-                .await?
-                .into_iter()
-                .find(|product| product.sku.as_str() == sku.trim())
+                .store
+                .get(sku.trim())
+                .await
+                .map_err(unreadable)?
                 .ok_or_else(|| ActionError::NotFound(format!("There is no product {sku}.")))?;
             product.active = active;
-            self.products
-                .store
-                .put(std::slice::from_ref(&product), Utc::now())
-                .await
-                .map_err(unreadable)?;
+            self.products.put(std::slice::from_ref(&product)).await?;
             Ok(product)
         }
         .await;
@@ -248,11 +248,7 @@ impl Dashboard {
                 }
                 ActionError::field("csv", message)
             })?;
-            self.products
-                .store
-                .put(&products, Utc::now())
-                .await
-                .map_err(unreadable)?;
+            self.products.put(&products).await?;
             Ok(products.len())
         }
         .await;

@@ -162,6 +162,21 @@ fn csv_line(cells: &[String]) -> Vec<u8> {
     writer.into_inner().expect("writing to memory")
 }
 
+/// A CSV file the browser saves as `name`.
+fn csv_file(name: &str, body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub struct OrdersCsv;
 
 impl Download for OrdersCsv {
@@ -206,17 +221,7 @@ impl Download for OrdersCsv {
             });
             let body = futures::stream::once(async move { Ok::<_, std::io::Error>(header_line) })
                 .chain(rows);
-            (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"{name}\""),
-                    ),
-                ],
-                Body::from_stream(body),
-            )
-                .into_response()
+            csv_file(&name, Body::from_stream(body))
         })
     }
 }
@@ -278,17 +283,10 @@ impl Download for ProductsCsv {
     ) -> BoxFuture<'static, Response> {
         Box::pin(async move {
             match dashboard.products.list().await {
-                Ok(products) => (
-                    [
-                        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                        (
-                            header::CONTENT_DISPOSITION,
-                            "attachment; filename=\"products.csv\"",
-                        ),
-                    ],
-                    format!("\u{FEFF}{}", crate::products::to_csv(&products)),
-                )
-                    .into_response(),
+                Ok(products) => csv_file(
+                    "products.csv",
+                    Body::from(format!("\u{FEFF}{}", crate::products::to_csv(&products))),
+                ),
                 Err(error) => crate::web::refusal::page(error.status(), &error.to_string()),
             }
         })

@@ -210,23 +210,9 @@ mod tests {
 
     #[test]
     fn wildcards_paths_and_odd_spellings_are_refused_with_the_reason() {
-        for text in [
-            "",
-            "*",
-            "https://*.shop.example",
-            "https://shop.example/",
-            "https://shop.example/checkout",
-            "https://Shop.example",
-            "shop.example",
-            "https://shop.example, https://www.shop.example",
-            "https://shop.example,",
-            "https://shop..example",
-            "https://shop.example:",
-            "https://shop.example:123456",
-            "https://[::1]",
-            "null",
-            "https://shop.example\n",
-        ] {
+        // The full list of what is refused is checked against the
+        // template's pattern (tests/it/infra.rs); these say why.
+        for text in ["", "*", "https://shop.example/checkout", "null"] {
             let error = AllowedOrigins::parse(text).expect_err(text);
             assert!(error.contains(AllowedOrigins::VAR), "{error}");
         }

@@ -252,12 +252,7 @@ pub struct Answer {
 impl Answer {
     /// From what came back: a status, the headers (any case) and the body
     /// text (none, or JSON).
-    fn new<'h>(
-        status: u16,
-        headers: impl IntoIterator<Item = (&'h str, &'h str)>,
-        body: &str,
-        queued: Option<Queued>,
-    ) -> Self {
+    fn new(status: u16, headers: &[(String, String)], body: &str, queued: Option<Queued>) -> Self {
         let mut answer = Answer {
             status,
             body: if body.trim().is_empty() {
@@ -272,10 +267,10 @@ impl Answer {
         for (name, value) in headers {
             let name = name.to_ascii_lowercase();
             match name.as_str() {
-                "retry-after" => answer.retry_after = Some(value.to_owned()),
-                "allow" => answer.allow = Some(value.to_owned()),
+                "retry-after" => answer.retry_after = Some(value.clone()),
+                "allow" => answer.allow = Some(value.clone()),
                 cors if cors.starts_with("access-control-") => {
-                    answer.cors.insert(name, value.to_owned());
+                    answer.cors.insert(name, value.clone());
                 }
                 _ => {}
             }
@@ -527,19 +522,8 @@ struct GatewayResponse {
 
 impl GatewayResponse {
     fn answer(&self, case: &Case) -> Answer {
-        let headers: Vec<(String, String)> = self
-            .headers
-            .iter()
-            .filter_map(|(name, source)| Some((name.clone(), mapped(source, case)?)))
-            .collect();
-        Answer::new(
-            self.status,
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-            &self.body,
-            None,
-        )
+        let headers = merged_headers(&self.headers, &[], case);
+        Answer::new(self.status, &headers, &self.body, None)
     }
 }
 
@@ -706,6 +690,15 @@ impl Deployed {
         response
     }
 
+    /// The MOCK method that answers a case's method.
+    fn mock_for(&self, case: &Case) -> &Mock {
+        if case.method == "OPTIONS" {
+            &self.preflight
+        } else {
+            &self.other_methods
+        }
+    }
+
     /// WAF's rule: a request with an Origin must carry a listed one.
     fn blocked_by_waf(&self, case: &Case) -> bool {
         let Some(origins) = &self.origins else {
@@ -799,7 +792,8 @@ fn media_type(case: &Case) -> MediaType {
     }
 }
 
-/// Headers a template set and the integration response's fixed ones.
+/// A response's own headers (fixed or mapped from the request's) and
+/// those its template set.
 fn merged_headers<'a>(
     fixed: &'a [(String, String)],
     rendered: &'a [(String, String)],
@@ -879,28 +873,22 @@ fn deployed_answers(cases: &[&Case], mode: Mode, sqs_failure: u16) -> Vec<Answer
         &mocks
             .iter()
             .map(|&index| {
-                let mock = if cases[index].method == "OPTIONS" {
-                    &api.preflight
-                } else {
-                    &api.other_methods
-                };
-                render_for(&mock.template, "", cases[index], index)
+                render_for(
+                    &api.mock_for(cases[index]).template,
+                    "",
+                    cases[index],
+                    index,
+                )
             })
             .collect::<Vec<_>>(),
     );
     for (&index, rendered) in mocks.iter().zip(rendered) {
         let case = cases[index];
-        let mock = if case.method == "OPTIONS" {
-            &api.preflight
-        } else {
-            &api.other_methods
-        };
+        let mock = api.mock_for(case);
         let headers = merged_headers(&mock.headers, &rendered.headers, case);
         answers[index] = Some(Answer::new(
             rendered.status.unwrap_or(mock.status),
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
+            &headers,
             &rendered.text,
             None,
         ));
@@ -970,9 +958,7 @@ fn deployed_answers(cases: &[&Case], mode: Mode, sqs_failure: u16) -> Vec<Answer
         let headers = merged_headers(&response.headers, &rendered.headers, case);
         answers[index] = Some(Answer::new(
             rendered.status.unwrap_or(response.status),
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
+            &headers,
             &rendered.text,
             queued,
         ));
@@ -1142,14 +1128,7 @@ pub async fn local_answer(stack: &LocalStack, case: &Case) -> Answer {
             received_at: attribute(attributes::RECEIVED_AT),
         }
     });
-    Answer::new(
-        status,
-        headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-        &body,
-        queued,
-    )
+    Answer::new(status, &headers, &body, queued)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

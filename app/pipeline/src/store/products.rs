@@ -84,6 +84,14 @@ impl ProductItem {
     }
 }
 
+fn decode(item: HashMap<String, AttributeValue>) -> Result<Product, StoreError> {
+    let item: ProductItem = serde_dynamo::from_item(item).map_err(|error| StoreError::Corrupt {
+        key: Entity::Catalog.partition_prefix().to_owned(),
+        reason: error.to_string(),
+    })?;
+    item.into_product()
+}
+
 /// The catalog's items in the orders table.
 #[derive(Clone, Debug)]
 pub struct ProductStore {
@@ -116,18 +124,27 @@ impl ProductStore {
             .await
             .map_err(|error| AwsError::from_sdk("reading the catalog", error))?;
             for item in output.items.unwrap_or_default() {
-                let item: ProductItem =
-                    serde_dynamo::from_item(item).map_err(|error| StoreError::Corrupt {
-                        key: "CATALOG".to_owned(),
-                        reason: error.to_string(),
-                    })?;
-                products.push(item.into_product()?);
+                products.push(decode(item)?);
             }
             start = output.last_evaluated_key;
             if start.is_none() {
                 return Ok(products);
             }
         }
+    }
+
+    /// One product, by SKU (a consistent read).
+    pub async fn get(&self, sku: &str) -> Result<Option<Product>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(Entity::Catalog, format!("{PRODUCT_PREFIX}{sku}"))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(format!("reading product {sku}"), error))?;
+        output.item.map(decode).transpose()
     }
 
     /// Adds or replaces these products (by SKU), then bumps the version.
