@@ -298,3 +298,199 @@ fn no_role_allows_every_action() {
         );
     }
 }
+
+/// The template as CloudFormation deploys it: AWS's SAM translator
+/// (`infra/transform.py`, with the pinned `aws-sam-translator` that
+/// scripts/check installs and names in `SAM_PYTHON`), or None to skip where
+/// it is not installed (never under CI).
+fn transformed() -> Option<serde_json::Value> {
+    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let python = std::env::var_os("SAM_PYTHON")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::fs::read_dir(format!("{workspace}/.venv"))
+                .ok()?
+                .filter_map(Result::ok)
+                .map(|entry| entry.path().join("bin/python"))
+                .find(|python| {
+                    python.is_file()
+                        && python
+                            .parent()
+                            .and_then(|bin| bin.parent())
+                            .and_then(|venv| venv.file_name())
+                            .is_some_and(|name| name.to_string_lossy().starts_with("sam-"))
+                })
+        });
+    let Some(python) = python else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "aws-sam-translator is not installed (scripts/check installs it)"
+        );
+        eprintln!("skipping the SAM transform: scripts/check installs aws-sam-translator");
+        return None;
+    };
+    let output = std::process::Command::new(python)
+        .arg(format!("{workspace}/infra/transform.py"))
+        .output()
+        .expect("the SAM transform runs");
+    assert!(
+        output.status.success(),
+        "the SAM transform failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("the transform prints JSON"))
+}
+
+/// What the transform generates and the code relies on: the two event
+/// source mappings as the pipeline's settings say, the dashboard's public
+/// function URL with both permissions a public URL needs, each function on
+/// its own role and log group; no resource left to SAM, no role of its own.
+#[test]
+fn the_sam_transform_gives_what_the_code_relies_on() {
+    use serde_json::json;
+    let Some(template) = transformed() else {
+        return;
+    };
+    let resources = template["Resources"].as_object().unwrap();
+    let of_type = |kind: &str| -> Vec<(&String, &serde_json::Value)> {
+        resources
+            .iter()
+            .filter(|(_, resource)| resource["Type"] == kind)
+            .map(|(name, resource)| (name, &resource["Properties"]))
+            .collect()
+    };
+    assert!(
+        resources.values().all(|resource| !resource["Type"]
+            .as_str()
+            .unwrap()
+            .starts_with("AWS::Serverless")),
+        "the transform leaves no SAM resource"
+    );
+
+    let mappings = of_type("AWS::Lambda::EventSourceMapping");
+    assert_eq!(mappings.len(), 2, "ingest's queue and notify's stream");
+    let mapping = |function: &str| {
+        mappings
+            .iter()
+            .find(|(_, mapping)| mapping["FunctionName"] == json!({"Ref": function}))
+            .unwrap_or_else(|| panic!("{function} has an event source mapping"))
+            .1
+    };
+    let ingest = mapping("IngestFunction");
+    assert_eq!(
+        ingest["EventSourceArn"],
+        json!({"Fn::GetAtt": ["OrderQueue", "Arn"]})
+    );
+    assert_eq!(ingest["BatchSize"], settings::INGEST_BATCH_SIZE);
+    assert_eq!(ingest["MaximumBatchingWindowInSeconds"], 1);
+    assert_eq!(
+        ingest["ScalingConfig"]["MaximumConcurrency"],
+        json!({"Ref": "IngestMaximumConcurrency"})
+    );
+    assert_eq!(
+        ingest["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let notify = mapping("NotifyFunction");
+    assert_eq!(
+        notify["EventSourceArn"],
+        json!({"Fn::GetAtt": ["OrdersTable", "StreamArn"]})
+    );
+    assert_eq!(notify["BatchSize"], settings::NOTIFY_BATCH_SIZE);
+    assert_eq!(
+        notify["MaximumRetryAttempts"],
+        settings::NOTIFY_MAX_RETRY_ATTEMPTS
+    );
+    assert_eq!(notify["BisectBatchOnFunctionError"], true);
+    assert_eq!(
+        notify["DestinationConfig"]["OnFailure"]["Destination"],
+        json!({"Fn::GetAtt": ["NotifyFailureQueue", "Arn"]})
+    );
+    assert_eq!(
+        notify["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let pattern: serde_json::Value = serde_json::from_str(
+        notify["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pattern, json!({"eventName": ["INSERT"]}));
+
+    let urls = of_type("AWS::Lambda::Url");
+    assert_eq!(urls.len(), 1);
+    assert_eq!(
+        urls[0].1["TargetFunctionArn"],
+        json!({"Ref": "DashboardFunction"})
+    );
+    assert_eq!(urls[0].1["AuthType"], "NONE");
+    let permissions: Vec<(String, serde_json::Value)> = of_type("AWS::Lambda::Permission")
+        .into_iter()
+        .filter(|(_, permission)| permission["FunctionName"] == json!({"Ref": "DashboardFunction"}))
+        .map(|(_, permission)| {
+            (
+                permission["Action"].as_str().unwrap().to_owned(),
+                permission.clone(),
+            )
+        })
+        .collect();
+    let public = |action: &str| {
+        &permissions
+            .iter()
+            .find(|(name, _)| name == action)
+            .unwrap_or_else(|| panic!("the dashboard's URL needs {action} for everyone"))
+            .1
+    };
+    assert_eq!(
+        public("lambda:InvokeFunctionUrl")["FunctionUrlAuthType"],
+        "NONE"
+    );
+    assert_eq!(
+        public("lambda:InvokeFunction")["InvokedViaFunctionUrl"],
+        true
+    );
+    assert_eq!(public("lambda:InvokeFunction")["Principal"], "*");
+
+    for (function, role, logs) in [
+        ("IngestFunction", "IngestRole", "IngestLogs"),
+        ("NotifyFunction", "NotifyRole", "NotifyLogs"),
+        ("DashboardFunction", "DashboardRole", "DashboardLogs"),
+    ] {
+        let properties = &resources[function]["Properties"];
+        assert_eq!(resources[function]["Type"], "AWS::Lambda::Function");
+        assert_eq!(
+            properties["Role"],
+            json!({"Fn::GetAtt": [role, "Arn"]}),
+            "{function}"
+        );
+        assert_eq!(
+            properties["LoggingConfig"]["LogGroup"],
+            json!({"Ref": logs}),
+            "{function}"
+        );
+        assert_eq!(properties["Runtime"], "provided.al2023", "{function}");
+        assert_eq!(properties["Handler"], "bootstrap", "{function}");
+        assert_eq!(
+            properties["Code"],
+            json!({"S3Bucket": "sam-packages", "S3Key": format!("{function}.zip")}),
+            "{function}: CodeUri as sam package uploads it"
+        );
+    }
+    // In name order (the JSON map's).
+    let roles: Vec<&String> = of_type("AWS::IAM::Role")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "ApiGatewayCloudWatchRole",
+            "ApiGatewayRole",
+            "DashboardRole",
+            "IngestRole",
+            "NotifyRole"
+        ],
+        "SAM made no role of its own"
+    );
+}
