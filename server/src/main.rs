@@ -76,8 +76,7 @@ fn options() -> anyhow::Result<StackOptions> {
         redeliver_after: None,
         shop_time_zone: pipeline::settings::zone_from_env()?,
         email_rate: pipeline::settings::email_rate_from_env()?,
-        check_prices: matches!(order_api_auth, OrderApiAuth::Browser(_))
-            || pipeline::settings::check_prices_from_env()?,
+        check_prices: pipeline::settings::check_prices_from_env()?,
         order_api_auth,
     })
 }
@@ -135,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
         dlq = names.dead_letter_queue,
         topic = names.topic,
         email = options.notification_email.as_deref().unwrap_or("nobody"),
-        checked = if options.check_prices {
+        checked = if stack.checks_prices() {
             "checked: an order at other prices goes to the dead letters"
         } else {
             "not checked (CHECK_PRICES=true checks them; browser mode always does)"

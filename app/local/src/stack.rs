@@ -58,7 +58,8 @@ pub struct StackOptions {
     pub email_rate: EmailRate,
     /// Who may place orders (`ORDER_API_AUTH`): signed callers by default.
     pub order_api_auth: OrderApiAuth,
-    /// Orders must match the catalog (`CHECK_PRICES`; always in browser mode).
+    /// Orders must match the catalog (`CHECK_PRICES`); browser mode always
+    /// checks, whatever this says.
     pub check_prices: bool,
 }
 
@@ -93,7 +94,8 @@ pub struct LocalStack {
 }
 
 impl LocalStack {
-    pub async fn start(endpoint: &str, options: StackOptions) -> anyhow::Result<Self> {
+    pub async fn start(endpoint: &str, mut options: StackOptions) -> anyhow::Result<Self> {
+        options.check_prices |= matches!(options.order_api_auth, OrderApiAuth::Browser(_));
         let clients = Clients::for_endpoint(endpoint, Patience::DASHBOARD);
         let calls = CallLogs::default();
         let pipeline = config_for_endpoint(endpoint, Patience::PIPELINE);
@@ -210,6 +212,11 @@ impl LocalStack {
     /// The catalog (its calls are not logged).
     pub fn products(&self) -> ProductStore {
         ProductStore::new(self.clients.dynamodb.clone(), &self.resources.names.table)
+    }
+
+    /// Whether ingest checks orders against the catalog.
+    pub fn checks_prices(&self) -> bool {
+        self.check_prices
     }
 
     /// ingest as this stack deploys it.

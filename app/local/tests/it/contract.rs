@@ -209,7 +209,8 @@ pub fn cases() -> Vec<Case> {
         .as_array()
         .expect("cases")
         .iter()
-        .map(|case| Case {
+        .map(|case| (case, Mode::parse(&case["mode"])))
+        .map(|(case, mode)| Case {
             name: case["name"].as_str().expect("a name").to_owned(),
             method: case["method"].as_str().unwrap_or("POST").to_owned(),
             headers: case["headers"]
@@ -231,8 +232,8 @@ pub fn cases() -> Vec<Case> {
             body: body_of(case.get("body")),
             expect: case["expect"].clone(),
             queue_unavailable: case["queue"] == "unavailable",
-            signing: Signing::parse(&case["auth"], Mode::parse(&case["mode"])),
-            mode: Mode::parse(&case["mode"]),
+            signing: Signing::parse(&case["auth"], mode),
+            mode,
         })
         .collect()
 }
@@ -563,20 +564,33 @@ fn response_headers(stack: &Stack, parameters: &Yaml, prefix: &str) -> Vec<(Stri
         .collect()
 }
 
-/// A MOCK method (a preflight, or any other method): its one integration
-/// response's template and fixed headers.
-struct Mock {
+/// An integration response as the template writes it: its status, its
+/// template and its fixed headers. A MOCK method (a preflight, or any other
+/// method) has one.
+struct Reply {
     status: u16,
     template: String,
     headers: Vec<(String, String)>,
 }
 
-/// An integration response of the order method.
+impl Reply {
+    fn read(stack: &Stack, response: &Yaml) -> Self {
+        Self {
+            status: stack.text(&response["StatusCode"]).parse().unwrap(),
+            template: stack.text(&response["ResponseTemplates"]["application/json"]),
+            headers: response_headers(
+                stack,
+                &response["ResponseParameters"],
+                "method.response.header.",
+            ),
+        }
+    }
+}
+
+/// An integration response of the order method, chosen by SQS's status.
 struct IntegrationResponse {
     pattern: regex::Regex,
-    status: u16,
-    template: String,
-    headers: Vec<(String, String)>,
+    reply: Reply,
 }
 
 /// The parts of the deployed API the contract goes through, as deployed
@@ -587,8 +601,8 @@ struct Deployed {
     template: Yaml,
     request_template: String,
     integration_responses: Vec<IntegrationResponse>,
-    preflight: Mock,
-    other_methods: Mock,
+    preflight: Reply,
+    other_methods: Reply,
     /// WAF's expressions for the listed origins (browser mode).
     origins: Option<regex::RegexSet>,
 }
@@ -604,16 +618,10 @@ impl Deployed {
         let stack = Stack::new(&template, &parameters);
         let resource = |name: &str| &template["Resources"][name];
         let mock = |name: &str| {
-            let response = &resource(name)["Properties"]["Integration"]["IntegrationResponses"][0];
-            Mock {
-                status: stack.text(&response["StatusCode"]).parse().unwrap(),
-                template: stack.text(&response["ResponseTemplates"]["application/json"]),
-                headers: response_headers(
-                    &stack,
-                    &response["ResponseParameters"],
-                    "method.response.header.",
-                ),
-            }
+            Reply::read(
+                &stack,
+                &resource(name)["Properties"]["Integration"]["IntegrationResponses"][0],
+            )
         };
         let post = &resource("PostOrderMethod")["Properties"]["Integration"];
         let integration_responses = post["IntegrationResponses"]
@@ -626,13 +634,7 @@ impl Deployed {
                     stack.text(&response["SelectionPattern"])
                 ))
                 .unwrap(),
-                status: stack.text(&response["StatusCode"]).parse().unwrap(),
-                template: stack.text(&response["ResponseTemplates"]["application/json"]),
-                headers: response_headers(
-                    &stack,
-                    &response["ResponseParameters"],
-                    "method.response.header.",
-                ),
+                reply: Reply::read(&stack, response),
             })
             .collect();
         let origins = (mode == Mode::Browser).then(|| {
@@ -690,8 +692,8 @@ impl Deployed {
         response
     }
 
-    /// The MOCK method that answers a case's method.
-    fn mock_for(&self, case: &Case) -> &Mock {
+    /// The reply of the MOCK method that answers a case's method.
+    fn mock_for(&self, case: &Case) -> &Reply {
         if case.method == "OPTIONS" {
             &self.preflight
         } else {
@@ -949,15 +951,15 @@ fn deployed_answers(cases: &[&Case], mode: Mode, sqs_failure: u16) -> Vec<Answer
         &responses
             .iter()
             .map(|(index, response, sqs_body, _)| {
-                render_for(&response.template, sqs_body, cases[*index], *index)
+                render_for(&response.reply.template, sqs_body, cases[*index], *index)
             })
             .collect::<Vec<_>>(),
     );
     for ((index, response, _, queued), rendered) in responses.into_iter().zip(rendered) {
         let case = cases[index];
-        let headers = merged_headers(&response.headers, &rendered.headers, case);
+        let headers = merged_headers(&response.reply.headers, &rendered.headers, case);
         answers[index] = Some(Answer::new(
-            rendered.status.unwrap_or(response.status),
+            rendered.status.unwrap_or(response.reply.status),
             &headers,
             &rendered.text,
             queued,

@@ -68,30 +68,22 @@ pub async fn stack_in_zone(zone: chrono_tz::Tz, run_pipeline: bool) -> LocalStac
 /// sample catalog's prices.
 pub async fn browser_stack(run_pipeline: bool, origins: &str) -> LocalStack {
     let origins = AllowedOrigins::parse(origins).expect("origins for browser mode");
-    let stack = start_checking(
-        moto_endpoint(),
-        run_pipeline,
-        None,
-        chrono_tz::Tz::UTC,
-        OrderApiAuth::Browser(origins),
-        true,
-    )
-    .await;
-    local_stack::demo::seed_catalog(&stack)
-        .await
-        .expect("the sample catalog");
-    stack
+    priced(run_pipeline, OrderApiAuth::Browser(origins)).await
 }
 
 /// A stack of signed callers whose ingest checks prices (`CHECK_PRICES`)
 /// against the sample catalog.
 pub async fn priced_stack(run_pipeline: bool) -> LocalStack {
+    priced(run_pipeline, signed_callers()).await
+}
+
+async fn priced(run_pipeline: bool, order_api_auth: OrderApiAuth) -> LocalStack {
     let stack = start_checking(
         moto_endpoint(),
         run_pipeline,
         None,
         chrono_tz::Tz::UTC,
-        signed_callers(),
+        order_api_auth,
         true,
     )
     .await;
