@@ -38,7 +38,7 @@ fn unreadable(error: StoreError) -> ActionError {
 }
 
 /// A product from what a form or a CSV line says, or what is wrong with it
-/// (`field` names the form field or CSV column).
+/// (`field` names the form field).
 pub fn product(
     sku: &str,
     name: &str,
@@ -54,7 +54,7 @@ pub fn product(
         .map_err(|problem| ("currency", format!("The currency {problem}.")))?;
     let unit_price = MinorUnits::parse_major(unit_price, currency)
         .and_then(|price| MinorUnits::unit_price(price.get()))
-        .map_err(|problem| ("unit price", format!("The unit price {problem}.")))?;
+        .map_err(|problem| ("unit_price", format!("The unit price {problem}.")))?;
     Ok(Product {
         sku,
         name,

@@ -566,3 +566,96 @@ async fn raw_host_request(
         .unwrap_or(0);
     (status, answer)
 }
+
+/// The products page under hostile input: markup in a name stays text (on
+/// the page, in the edit form, after a refusal), a formula in a name is
+/// exported as text, a bad price is tied to its field, a file over the
+/// limit imports nothing, and two imports at once both land.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_products_stay_text_and_bad_imports_change_nothing() {
+    let stack = crate::support::priced_stack(false).await;
+    let me = crate::support::admin(&stack).await;
+    let save = |name: &'static str, price: &'static str| {
+        [
+            ("sku", "EVIL-1"),
+            ("name", name),
+            ("currency", "USD"),
+            ("unit_price", price),
+            ("active", "true"),
+        ]
+    };
+    let flash = me
+        .submit(&stack, "/api/products/save", &save(PLANTED, "1.00"))
+        .await;
+    assert!(flash.contains("Saved EVIL-1"), "{flash}");
+    for page in ["/products", "/products?sku=EVIL-1"] {
+        let (status, html) = me.page(&stack, page).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(planted_elements(&html), Vec::<String>::new(), "{page}");
+    }
+
+    // A bad price: refused, named on its field (an id without spaces).
+    for price in ["-1", "1e3", "NaN", "1.2.3", "99999999999"] {
+        let (status, location, cookies) = me
+            .post(&stack, "/api/products/save", &save(PLANTED, price))
+            .await;
+        assert_eq!(status, 303, "{price}");
+        let flash = cookies
+            .lines()
+            .find(|cookie| cookie.starts_with("flash="))
+            .and_then(|cookie| cookie.split(';').next())
+            .unwrap_or_default();
+        let refused = crate::support::Visitor {
+            cookie: format!("{}; {flash}", me.cookie),
+            csrf: String::new(),
+        };
+        let (_, html) = refused.page(&stack, &location).await;
+        assert!(html.contains("The unit price"), "{price}");
+        assert!(
+            html.contains(r#"aria-describedby="unit_price-problem""#)
+                && html.contains(r#"id="unit_price-problem""#),
+            "{price}: the problem is tied to the field"
+        );
+        assert_eq!(planted_elements(&html), Vec::<String>::new());
+    }
+
+    // A formula in a name is exported as text.
+    me.submit(
+        &stack,
+        "/api/products/save",
+        &save("=HYPERLINK(\"//evil.io\")", "1.00"),
+    )
+    .await;
+    let (_, csv) = me.page(&stack, "/products/export.csv").await;
+    assert!(
+        csv.contains("EVIL-1,\"'=HYPERLINK(\"\"//evil.io\"\")\",USD,1.00,yes"),
+        "{csv}"
+    );
+
+    // Over the limit: nothing imported.
+    let header = "sku,name,currency,unit price,active\n";
+    let lines = |prefix: &str, count: usize| {
+        let mut csv = header.to_owned();
+        for n in 0..count {
+            csv.push_str(&format!("{prefix}-{n:05},Thing {n},USD,1.00,yes\n"));
+        }
+        csv
+    };
+    let before = stack.products().list().await.unwrap().len();
+    let too_many = lines("BIG", dashboard::products::MOST_IMPORTED + 1);
+    let refused = me
+        .submit(&stack, "/api/products/import", &[("csv", &too_many)])
+        .await;
+    assert!(refused.contains("import at most 5000"), "{refused}");
+    assert_eq!(stack.products().list().await.unwrap().len(), before);
+
+    // Two admins' imports at once: both land whole.
+    let (first, second) = (lines("ONE", 60), lines("TWO", 60));
+    let (first, second) = ([("csv", first.as_str())], [("csv", second.as_str())]);
+    let (a, b) = tokio::join!(
+        me.submit(&stack, "/api/products/import", &first),
+        me.submit(&stack, "/api/products/import", &second),
+    );
+    assert!(a.contains("Imported 60 products.") && b.contains("Imported 60 products."));
+    assert_eq!(stack.products().list().await.unwrap().len(), before + 120);
+}

@@ -96,8 +96,8 @@ fn products_view(products: Vec<Product>, editing: String) -> impl IntoView + use
                 <label>
                     "Unit price"
                     <input type="text" name="unit_price" required=true inputmode="decimal" size="10" value=price autocomplete="off"
-                        aria-invalid=invalid(SaveProduct::PATH, "unit price") aria-describedby=problem_id(SaveProduct::PATH, "unit price")/>
-                    <FieldProblem action=SaveProduct::PATH field="unit price"/>
+                        aria-invalid=invalid(SaveProduct::PATH, "unit_price") aria-describedby=problem_id(SaveProduct::PATH, "unit_price")/>
+                    <FieldProblem action=SaveProduct::PATH field="unit_price"/>
                 </label>
                 <label class="inline">
                     <input type="checkbox" name="active" value="true" checked=active/>
