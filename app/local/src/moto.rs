@@ -40,6 +40,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 host, port = sys.argv[1], int(sys.argv[2])
 os.environ.setdefault("MOTO_PORT", str(port))
 app = DomainDispatcherApplication(create_backend_app)
+if len(sys.argv) > 3:
+    exec(sys.argv[3])
 dynamodb = threading.Lock()
 def serialise_dynamodb(environ, start_response):
     if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
@@ -58,13 +60,20 @@ pub struct Moto {
 impl Moto {
     /// Installs moto if needed and starts it; returns once it answers.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_patched("")
+    }
+
+    /// As [`Moto::start`], running `patch` (Python, with moto imported)
+    /// before it serves: for a private moto whose known bugs a caller works
+    /// around, each patch named and explained where it is written.
+    pub fn start_patched(patch: &str) -> anyhow::Result<Self> {
         let python = ensure_installed()?;
         let port = free_port()?;
         let log = std::env::temp_dir().join(format!("moto-{port}.log"));
         let log_file =
             std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(&python)
-            .args(["-c", LAUNCHER, "127.0.0.1", &port.to_string()])
+            .args(["-c", LAUNCHER, "127.0.0.1", &port.to_string(), patch])
             .stdin(Stdio::piped())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

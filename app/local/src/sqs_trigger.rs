@@ -74,7 +74,7 @@ impl SqsTrigger {
         let mut event = SqsEvent::default();
         event.records = messages
             .into_iter()
-            .map(|m| self.to_event_message(m))
+            .map(|m| event_message(m, &self.queue_arn))
             .collect();
         let response = self.handler.handle(event).await;
         let failed: HashSet<String> = response
@@ -128,42 +128,42 @@ impl SqsTrigger {
         }
         Ok(())
     }
+}
 
-    /// The message as Lambda would put it in the event.
-    fn to_event_message(&self, message: Message) -> SqsMessage {
-        let mut event_message = SqsMessage::default();
-        event_message.message_id = message.message_id;
-        event_message.receipt_handle = message.receipt_handle;
-        event_message.body = message.body;
-        event_message.md5_of_body = message.md5_of_body;
-        event_message.md5_of_message_attributes = message.md5_of_message_attributes;
-        event_message.attributes = message
-            .attributes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(name, value)| (name.as_str().to_owned(), value))
-            .collect();
-        event_message.message_attributes = message
-            .message_attributes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(name, value)| {
-                let mut attribute = SqsMessageAttribute::default();
-                attribute.data_type = Some(value.data_type);
-                attribute.string_value = value.string_value;
-                attribute.binary_value = value.binary_value.map(|blob| {
-                    let mut data = aws_lambda_events::encodings::Base64Data::default();
-                    *data = blob.into_inner();
-                    data
-                });
-                (name, attribute)
-            })
-            .collect();
-        event_message.event_source = Some("aws:sqs".to_owned());
-        event_message.event_source_arn = Some(self.queue_arn.clone());
-        event_message.aws_region = Some("us-east-1".to_owned());
-        event_message
-    }
+/// The message, received from the queue at `queue_arn`, as Lambda puts it in the event.
+pub fn event_message(message: Message, queue_arn: &str) -> SqsMessage {
+    let mut event_message = SqsMessage::default();
+    event_message.message_id = message.message_id;
+    event_message.receipt_handle = message.receipt_handle;
+    event_message.body = message.body;
+    event_message.md5_of_body = message.md5_of_body;
+    event_message.md5_of_message_attributes = message.md5_of_message_attributes;
+    event_message.attributes = message
+        .attributes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value))
+        .collect();
+    event_message.message_attributes = message
+        .message_attributes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| {
+            let mut attribute = SqsMessageAttribute::default();
+            attribute.data_type = Some(value.data_type);
+            attribute.string_value = value.string_value;
+            attribute.binary_value = value.binary_value.map(|blob| {
+                let mut data = aws_lambda_events::encodings::Base64Data::default();
+                *data = blob.into_inner();
+                data
+            });
+            (name, attribute)
+        })
+        .collect();
+    event_message.event_source = Some("aws:sqs".to_owned());
+    event_message.event_source_arn = Some(queue_arn.to_owned());
+    event_message.aws_region = Some("us-east-1".to_owned());
+    event_message
 }
 
 /// Seconds until a message that failed on its `receives`-th receive comes

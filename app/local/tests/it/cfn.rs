@@ -49,6 +49,16 @@ impl Stack {
         stack
     }
 
+    /// The value of the parameter `name`.
+    pub fn parameter(&self, name: &str) -> &str {
+        &self.parameters[name]
+    }
+
+    /// Whether the template's condition `name` holds.
+    pub fn holds(&self, name: &str) -> bool {
+        self.conditions[name]
+    }
+
     /// The value as deployed; None where it is `AWS::NoValue`.
     pub fn resolve(&self, value: &Yaml) -> Option<Yaml> {
         match value {

@@ -304,6 +304,14 @@ fn no_role_allows_every_action() {
 /// scripts/check installs and names in `SAM_PYTHON`), or None to skip where
 /// it is not installed (never under CI).
 fn transformed() -> Option<serde_json::Value> {
+    transformed_from(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/template.yaml"
+    )))
+}
+
+/// [`transformed`] of the SAM template at `source`.
+pub fn transformed_from(source: &std::path::Path) -> Option<serde_json::Value> {
     let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let python = std::env::var_os("SAM_PYTHON")
         .map(std::path::PathBuf::from)
@@ -331,6 +339,7 @@ fn transformed() -> Option<serde_json::Value> {
     };
     let output = std::process::Command::new(python)
         .arg(format!("{workspace}/infra/transform.py"))
+        .arg(source)
         .output()
         .expect("the SAM transform runs");
     assert!(

@@ -19,4 +19,5 @@ mod infra;
 mod ops;
 mod pages;
 mod permissions;
+mod rehearsal;
 mod schema;
