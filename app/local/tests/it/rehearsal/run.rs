@@ -130,12 +130,32 @@ pub async fn end_to_end(aws: &Aws, stack: &Stack, packages: &Path) {
     );
     println!("Order {ORDER_KEY}: emailed through the stack's topic by notify.");
 
-    let orders = signed_in_page(&mut dashboard, "/orders").await;
+    // Store staff, as an admin adds them on the Users page (the first
+    // admin is the one the dashboard created at its first start).
+    let viewer = "staff@example.com";
+    dashboard::auth::users::UserStore::new(
+        aws.clients.dynamodb.clone(),
+        stack.physical("OrdersTable"),
+    )
+    .create(
+        &domain::Email::parse(viewer).unwrap(),
+        dashboard::auth::Role::Viewer,
+        &dashboard::auth::password::Password::parse(crate::support::ADMIN_PASSWORD).unwrap(),
+    )
+    .await
+    .expect("a viewer added");
+    let session = sign_in(&mut dashboard, viewer).await;
+    let (status, orders) = page(&mut dashboard, "/orders", &session).await;
+    assert_eq!(status, 200, "/orders for the signed-in viewer: {orders}");
     assert!(
         orders.contains(ORDER_KEY),
         "the dashboard lists the order: {orders}"
     );
-    println!("Order {ORDER_KEY}: shown on the dashboard's /orders to the signed-in admin.");
+    let (status, _) = page(&mut dashboard, "/users", &session).await;
+    assert_eq!(status, 403, "a viewer may not manage users");
+    println!(
+        "Order {ORDER_KEY}: shown on the dashboard's /orders to a signed-in viewer (who gets 403 on /users)."
+    );
 
     poison_ends_in_the_dead_letter_queue(aws, stack, &mut ingest).await;
 
@@ -510,27 +530,28 @@ fn url_answer(answer: Value) -> (u16, Vec<String>, String) {
     (status, cookies, body)
 }
 
-/// Signs in as the stack's first admin through the login form, then reads
-/// `path`; its HTML.
-async fn signed_in_page(dashboard: &mut RunningFunction, path: &str) -> String {
-    let mut call = async |event: Value| {
-        url_answer(
-            dashboard
-                .invoke(event)
-                .await
-                .expect("the dashboard answers")
-                .unwrap_or_else(|error| panic!("the dashboard failed: {error}")),
-        )
-    };
-    let (status, _, _) = call(url_event("GET", "/login", &[], None)).await;
+async fn call(dashboard: &mut RunningFunction, event: Value) -> (u16, Vec<String>, String) {
+    url_answer(
+        dashboard
+            .invoke(event)
+            .await
+            .expect("the dashboard answers")
+            .unwrap_or_else(|error| panic!("the dashboard failed: {error}")),
+    )
+}
+
+/// Signs `email` in through the login form; the session cookie.
+async fn sign_in(dashboard: &mut RunningFunction, email: &str) -> Vec<String> {
+    let (status, _, _) = call(dashboard, url_event("GET", "/login", &[], None)).await;
     assert_eq!(status, 200, "the login page");
     let form = serde_urlencoded::to_string([
-        ("email", "admin@example.com"),
+        ("email", email),
         ("password", crate::support::ADMIN_PASSWORD),
-        ("next", path),
+        ("next", "/"),
     ])
     .unwrap();
-    let (status, cookies, body) = call(url_event("POST", "/api/login", &[], Some(&form))).await;
+    let (status, cookies, body) =
+        call(dashboard, url_event("POST", "/api/login", &[], Some(&form))).await;
     let session: Vec<String> = cookies
         .iter()
         .filter(|cookie| {
@@ -540,11 +561,15 @@ async fn signed_in_page(dashboard: &mut RunningFunction, path: &str) -> String {
         .collect();
     assert!(
         !session.is_empty(),
-        "the admin signs in (status {status}, cookies {cookies:?}): {body}"
+        "{email} signs in (status {status}, cookies {cookies:?}): {body}"
     );
-    let (status, _, body) = call(url_event("GET", path, &session, None)).await;
-    assert_eq!(status, 200, "{path} for the signed-in admin: {body}");
-    body
+    session
+}
+
+/// A page for the holder of `session`: its status and HTML.
+async fn page(dashboard: &mut RunningFunction, path: &str, session: &[String]) -> (u16, String) {
+    let (status, _, body) = call(dashboard, url_event("GET", path, session, None)).await;
+    (status, body)
 }
 
 /// A message no order can come of, put on the stack's queue as a broken
