@@ -4,7 +4,7 @@
 //! (its condition is false for these parameters). None silently: a created
 //! resource of a type this file has no check for is a problem.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -290,16 +290,7 @@ async fn orders_table(aws: &Aws, name: &str, row: &mut Row) {
 }
 
 async fn queue(aws: &Aws, stack: &Stack, url: &str, row: &mut Row) {
-    let attributes = aws
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::All)
-        .send()
-        .await
-        .expect("the queue's attributes");
-    let attributes = attributes.attributes().cloned().unwrap_or_default();
+    let attributes = queue_attributes(aws, url).await;
     let number = |name: QueueAttributeName| -> Option<u64> {
         attributes.get(&name).and_then(|value| value.parse().ok())
     };
@@ -350,18 +341,41 @@ async fn queue(aws: &Aws, stack: &Stack, url: &str, row: &mut Row) {
     }
 }
 
-pub async fn queue_arn(aws: &Aws, url: &str) -> String {
+/// Every attribute of the queue at `url`.
+pub async fn queue_attributes(aws: &Aws, url: &str) -> HashMap<QueueAttributeName, String> {
     aws.clients
         .sqs
         .get_queue_attributes()
         .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
+        .attribute_names(QueueAttributeName::All)
         .send()
         .await
-        .expect("the queue's ARN")
+        .expect("the queue's attributes")
         .attributes()
-        .and_then(|attributes| attributes.get(&QueueAttributeName::QueueArn).cloned())
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub async fn queue_arn(aws: &Aws, url: &str) -> String {
+    queue_attributes(aws, url)
+        .await
+        .remove(&QueueAttributeName::QueueArn)
         .expect("an ARN")
+}
+
+/// The stream of the table `name`.
+pub async fn stream_arn(aws: &Aws, name: &str) -> String {
+    aws.clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .expect("the table")
+        .table()
+        .and_then(|table| table.latest_stream_arn())
+        .expect("a stream")
+        .to_owned()
 }
 
 async fn function(aws: &Aws, stack: &Stack, packages: &Path, name: &str, row: &mut Row) {
@@ -552,18 +566,7 @@ async fn mapping(aws: &Aws, stack: &Stack, uuid: &str, row: &mut Row) {
     );
     let expected_source = match attribute {
         "Arn" => queue_arn(aws, stack.physical(resource)).await,
-        "StreamArn" => aws
-            .clients
-            .dynamodb
-            .describe_table()
-            .table_name(stack.physical(resource))
-            .send()
-            .await
-            .expect("the table")
-            .table()
-            .and_then(|table| table.latest_stream_arn())
-            .unwrap_or_default()
-            .to_owned(),
+        "StreamArn" => stream_arn(aws, stack.physical(resource)).await,
         other => panic!("a mapping of {other}"),
     };
     row.expect(

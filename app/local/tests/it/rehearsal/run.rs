@@ -22,7 +22,7 @@ use pipeline::queue::attributes;
 use pipeline::settings::{self, env};
 use serde_json::{Value, json};
 
-use super::inventory::queue_arn;
+use super::inventory::{queue_arn, queue_attributes, stream_arn};
 use super::{Aws, Stack, package_of};
 use crate::contract::{Render, validator, velocity};
 
@@ -93,18 +93,7 @@ pub async fn end_to_end(aws: &Aws, stack: &Stack, packages: &Path) {
     );
     println!("Order {ORDER_KEY}: API Gateway's template rendered, queued, stored by ingest.");
 
-    let stream_arn = aws
-        .clients
-        .dynamodb
-        .describe_table()
-        .table_name(stack.physical("OrdersTable"))
-        .send()
-        .await
-        .expect("the table")
-        .table()
-        .and_then(|table| table.latest_stream_arn())
-        .expect("a stream")
-        .to_owned();
+    let stream_arn = stream_arn(aws, stack.physical("OrdersTable")).await;
     let events = stream_events(
         &aws.clients.streams,
         &stream_arn,
@@ -622,24 +611,13 @@ async fn poison_ends_in_the_dead_letter_queue(
         .and_then(|reason| reason.string_value())
         .expect("with its reason");
     println!("A poison message: on the stack's DeadLetterQueue with its reason: {reason}");
-    let depth = aws
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(stack.physical("OrderQueue"))
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .expect("the queue's depth");
-    let left: u64 = depth
-        .attributes()
-        .map(|values| {
-            values
-                .values()
-                .filter_map(|value| value.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or_default();
+    let depth = queue_attributes(aws, stack.physical("OrderQueue")).await;
+    let left: u64 = [
+        QueueAttributeName::ApproximateNumberOfMessages,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    ]
+    .iter()
+    .filter_map(|name| depth.get(name)?.parse::<u64>().ok())
+    .sum();
     assert_eq!(left, 0, "nothing is left on the order queue");
 }
