@@ -11,8 +11,9 @@
 //! A redrive works like SQS's message move task, and better: it moves each
 //! message that was in the DLQ when it started at most once (one that
 //! arrives after, a message that failed again among them, is left alone),
-//! checks every body with ingest's own validation first and leaves those
-//! that would certainly fail again, and reports what moved, what would fail
+//! checks every body with ingest's own validation first (and the order
+//! already stored under its id: ingest never overwrites a different one)
+//! and leaves those that would certainly fail again, and reports what moved, what would fail
 //! and what is left, a round at a time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -31,6 +32,7 @@ use pipeline::aws::AwsError;
 use pipeline::ingest::read_message;
 use pipeline::queue::attributes;
 use pipeline::store::StoreError;
+use pipeline::store::orders::OrderStore;
 use pipeline::store::products::{CatalogReader, ProductStore};
 use serde::{Deserialize, Serialize};
 
@@ -175,6 +177,20 @@ pub struct DeadLetters {
     order_queue_url: String,
     /// With the price check on, the catalog ingest checks against.
     catalog: Option<CatalogReader>,
+    /// The stored orders a dead letter's id may already belong to.
+    orders: OrderStore,
+}
+
+/// Why a dead letter whose id a different stored order holds cannot be
+/// stored, however often it is sent back.
+pub const ID_TAKEN: &str = "the id is taken by a different order (the client reused its Idempotency-Key): delete it, or have the shop send the order again with a new key";
+
+/// The store's error as the dead letters' callers see it.
+fn store_error(what: &str, error: StoreError) -> AwsError {
+    match error {
+        StoreError::Aws(error) => error,
+        StoreError::Corrupt { key, reason } => AwsError::corrupt(format!("{what} {key}"), reason),
+    }
 }
 
 fn millis(text: Option<&String>) -> Option<DateTime<Utc>> {
@@ -204,18 +220,28 @@ fn as_event_message(message: &Message, body: &str) -> SqsMessage {
 }
 
 /// Ingest's verdict on a body with a message's attributes (and the
-/// catalog, when prices are checked), without I/O.
-fn verdict(message: &Message, body: &str, catalog: Option<&Catalog>) -> Verdict {
+/// catalog, when prices are checked), without I/O; with the order ingest
+/// would store when its checks pass, which a stored order may still
+/// conflict with ([`DeadLetters::judge`]).
+fn verdict(
+    message: &Message,
+    body: &str,
+    catalog: Option<&Catalog>,
+) -> (Verdict, Option<domain::Order>) {
     match read_message(&as_event_message(message, body), Utc::now()) {
         Ok(order) => match catalog.map(|catalog| catalog.check(&order)) {
-            Some(Err(refusal)) => Verdict::WillFail(refusal.to_string()),
-            _ => Verdict::Ready,
+            Some(Err(refusal)) => (Verdict::WillFail(refusal.to_string()), None),
+            _ => (Verdict::Ready, Some(order)),
         },
-        Err(poison) => Verdict::WillFail(poison.0),
+        Err(poison) => (Verdict::WillFail(poison.0), None),
     }
 }
 
-fn to_dead_letter(message: &Message, catalog: Option<&Catalog>) -> DeadLetter {
+/// The dead letter, and the order ingest would store from it.
+fn to_dead_letter(
+    message: &Message,
+    catalog: Option<&Catalog>,
+) -> (DeadLetter, Option<domain::Order>) {
     let system = message.attributes();
     let system_value =
         |name: MessageSystemAttributeName| system.and_then(|attributes| attributes.get(&name));
@@ -241,7 +267,8 @@ fn to_dead_letter(message: &Message, catalog: Option<&Catalog>) -> DeadLetter {
         })
         .unwrap_or_default();
     attributes.sort();
-    DeadLetter {
+    let (verdict, order) = verdict(message, &body, catalog);
+    let letter = DeadLetter {
         message_id: message.message_id().unwrap_or_default().to_owned(),
         order_id: string_attribute(message, attributes::ORDER_ID),
         failed_at: string_attribute(message, attributes::FAILED_AT)
@@ -253,11 +280,12 @@ fn to_dead_letter(message: &Message, catalog: Option<&Catalog>) -> DeadLetter {
             .or(sent_at),
         sent_at,
         tries,
-        verdict: verdict(message, &body, catalog),
+        verdict,
         reason,
         attributes,
         body,
-    }
+    };
+    (letter, order)
 }
 
 fn ids_of(messages: &[Message]) -> Vec<String> {
@@ -272,12 +300,14 @@ impl DeadLetters {
         sqs: aws_sdk_sqs::Client,
         dead_letter_queue_url: impl Into<String>,
         order_queue_url: impl Into<String>,
+        orders: OrderStore,
     ) -> Self {
         Self {
             sqs,
             dead_letter_queue_url: dead_letter_queue_url.into(),
             order_queue_url: order_queue_url.into(),
             catalog: None,
+            orders,
         }
     }
 
@@ -296,12 +326,63 @@ impl DeadLetters {
             .current()
             .await
             .map(Some)
-            .map_err(|error| match error {
-                StoreError::Aws(error) => error,
-                StoreError::Corrupt { key, reason } => {
-                    AwsError::corrupt(format!("reading the catalog's {key}"), reason)
-                }
-            })
+            .map_err(|error| store_error("reading the catalog's", error))
+    }
+
+    /// The order stored under `id`, if any.
+    pub async fn stored(&self, id: &domain::OrderId) -> Result<Option<domain::Order>, AwsError> {
+        self.orders
+            .get(id)
+            .await
+            .map_err(|error| store_error("reading the stored order", error))
+    }
+
+    /// The dead letter with ingest's whole verdict: its checks, then the
+    /// order already stored under its id (a different one makes it fail
+    /// again, every time: ingest refuses to overwrite it).
+    async fn judge(
+        &self,
+        message: &Message,
+        catalog: Option<&Catalog>,
+    ) -> Result<DeadLetter, AwsError> {
+        self.against_stored(to_dead_letter(message, catalog)).await
+    }
+
+    /// The letter's verdict once the order stored under its id is known.
+    async fn against_stored(
+        &self,
+        (mut letter, order): (DeadLetter, Option<domain::Order>),
+    ) -> Result<DeadLetter, AwsError> {
+        if let Some(order) = order
+            && self
+                .stored(&order.id)
+                .await?
+                .is_some_and(|stored| stored.request_hash != order.request_hash)
+        {
+            letter.verdict = Verdict::WillFail(ID_TAKEN.to_owned());
+        }
+        Ok(letter)
+    }
+
+    /// [`DeadLetters::judge`] of each, a few at a time.
+    async fn judge_all(
+        &self,
+        messages: &[Message],
+        catalog: Option<&Catalog>,
+    ) -> Result<Vec<DeadLetter>, AwsError> {
+        // Loops, not a stream of closures: a closure over `&Message` here
+        // makes the page futures fail the compiler's Send check.
+        let mut letters = Vec::with_capacity(messages.len());
+        for chunk in messages.chunks(16) {
+            let mut judged = Vec::with_capacity(chunk.len());
+            for message in chunk {
+                judged.push(self.judge(message, catalog));
+            }
+            for letter in futures::future::join_all(judged).await {
+                letters.push(letter?);
+            }
+        }
+        Ok(letters)
     }
 
     /// Up to `limit` dead letters, oldest first, each with ingest's verdict.
@@ -311,10 +392,7 @@ impl DeadLetters {
             .await?;
         self.release(&messages).await?;
         let catalog = self.catalog().await?;
-        let mut letters: Vec<DeadLetter> = messages
-            .iter()
-            .map(|message| to_dead_letter(message, catalog.as_deref()))
-            .collect();
+        let mut letters = self.judge_all(&messages, catalog.as_deref()).await?;
         letters.sort_by_key(|letter| letter.queued_at);
         Ok(letters)
     }
@@ -324,9 +402,11 @@ impl DeadLetters {
         let (found, _) = self.take(&[message_id.to_owned()], LOOK_HOLD).await?;
         self.release(&found).await?;
         let catalog = self.catalog().await?;
-        Ok(found
-            .first()
-            .map(|message| to_dead_letter(message, catalog.as_deref())))
+        Ok(self
+            .judge_all(&found, catalog.as_deref())
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Dead letters waiting, approximately.
@@ -533,7 +613,7 @@ impl DeadLetters {
                 if !seen.insert(id.clone()) {
                     continue;
                 }
-                let letter = to_dead_letter(&message, catalog.as_deref());
+                let (letter, order) = to_dead_letter(&message, catalog.as_deref());
                 let arrived_after = letter
                     .sent_at
                     .is_some_and(|at| at.timestamp_millis() >= task.started);
@@ -551,10 +631,11 @@ impl DeadLetters {
                     left.push(message);
                 } else if !selected {
                     left.push(message);
-                } else if let (true, Verdict::WillFail(reason)) =
-                    (task.skip_failing, &letter.verdict)
+                } else if task.skip_failing
+                    && let Verdict::WillFail(reason) =
+                        self.against_stored((letter, order)).await?.verdict
                 {
-                    *round.failing.entry(reason_group(reason)).or_default() += 1;
+                    *round.failing.entry(reason_group(&reason)).or_default() += 1;
                     left.push(message);
                 } else {
                     self.move_back(&message, None, &[]).await?;
@@ -593,26 +674,40 @@ impl DeadLetters {
     }
 }
 
-/// What the operator's edited body would do, by ingest's rules (and the
-/// catalog's prices, when ingest checks them).
+/// What the operator's edited body would do, by ingest's rules: its
+/// validation, the catalog's prices (when ingest checks them), and the
+/// order already `stored` under the dead letter's id (ingest stores the
+/// body only when it is that order's own request).
 pub fn check_edit(
     original: &DeadLetter,
     body: &str,
     catalog: Option<&Catalog>,
+    stored: Option<&domain::Order>,
 ) -> Result<(), Vec<FieldProblem>> {
-    match OrderRequest::parse(body) {
-        Ok(_) if original.order_id.is_none() => Err(vec![FieldProblem {
+    let whole_body = |message: String| {
+        vec![FieldProblem {
             field: "body".to_owned(),
-            message: "This message has no order id: it did not come through the order API, so it cannot become an order.".to_owned(),
-        }]),
+            message,
+        }]
+    };
+    match OrderRequest::parse(body) {
+        Ok(_) if original.order_id.is_none() => Err(whole_body("This message has no order id: it did not come through the order API, so it cannot become an order.".to_owned())),
         Ok(request) => {
-            let (Some(catalog), Some(id)) = (catalog, original.order_id.as_deref()) else {
-                return Ok(());
-            };
-            let Ok(id) = domain::OrderId::parse(id) else {
+            let Some(Ok(id)) = original.order_id.as_deref().map(domain::OrderId::parse) else {
                 return Ok(());
             };
             let order = domain::Order::accept(id, Utc::now(), Utc::now(), request);
+            if let Some(stored) = stored
+                && stored.request_hash != order.request_hash
+            {
+                return Err(whole_body(format!(
+                    "Order {} is already stored, and with a different body: ingest would refuse this again ({ID_TAKEN}).",
+                    order.id
+                )));
+            }
+            let Some(catalog) = catalog else {
+                return Ok(());
+            };
             catalog.check(&order).map_err(|refusal| {
                 refusal
                     .0
@@ -727,7 +822,11 @@ impl Dashboard {
             .await?
             .ok_or_else(|| ActionError::NotFound("That dead letter is gone: sent back, deleted, or held by another action for a few seconds.".to_owned()))?;
         let catalog = self.dead_letters.catalog().await?;
-        if let Err(fields) = check_edit(&original, body, catalog.as_deref()) {
+        let stored = match original.order_id.as_deref().map(domain::OrderId::parse) {
+            Some(Ok(id)) => self.dead_letters.stored(&id).await?,
+            _ => None,
+        };
+        if let Err(fields) = check_edit(&original, body, catalog.as_deref(), stored.as_ref()) {
             return Err(ActionError::Invalid {
                 message: "The corrected body is not a valid order yet; nothing was sent."
                     .to_owned(),

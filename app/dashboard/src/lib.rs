@@ -124,6 +124,7 @@ impl Dashboard {
                     sqs,
                     &resources.dead_letter_queue_url,
                     &resources.order_queue_url,
+                    OrderStore::new(dynamodb.clone(), &resources.table),
                 );
                 if resources.check_prices {
                     letters.checking_prices(pipeline::store::products::ProductStore::new(

@@ -185,13 +185,22 @@ async fn a_dead_letter_at_another_price_is_not_ready_to_redrive() {
         )
     );
     let catalog = stack.dashboard.dead_letters.catalog().await.unwrap();
-    let problems =
-        dashboard::dead_letters::check_edit(&found, &tampered.to_string(), catalog.as_deref())
-            .unwrap_err();
+    let problems = dashboard::dead_letters::check_edit(
+        &found,
+        &tampered.to_string(),
+        catalog.as_deref(),
+        None,
+    )
+    .unwrap_err();
     assert_eq!(problems[0].field, "items[0]");
     assert!(
-        dashboard::dead_letters::check_edit(&found, &order_body().to_string(), catalog.as_deref())
-            .is_ok(),
+        dashboard::dead_letters::check_edit(
+            &found,
+            &order_body().to_string(),
+            catalog.as_deref(),
+            None
+        )
+        .is_ok(),
         "the body at the catalog's price is ready"
     );
 }

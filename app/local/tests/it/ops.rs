@@ -10,8 +10,8 @@ use local_stack::LocalStack;
 use serde_json::json;
 
 use crate::support::{
-    Visitor, admin, attribute_of, dead_letter, notified_order, order_body, queue_depth, queued,
-    read_stream, run_notify, sqs_event, stack, texts,
+    Visitor, admin, attribute_of, dead_letter, notified_order, order_body, post_order, queue_depth,
+    queued, read_stream, run_notify, sqs_event, stack, texts,
 };
 
 fn emails_about(stack: &LocalStack, id: &str) -> usize {
@@ -120,13 +120,13 @@ async fn a_redrive_moves_each_dead_letter_at_most_once_and_ends() {
     assert!(
         groups.iter().any(|group| group.contains("items[…].sku")
             && group.contains("3")
-            && group.contains("all would fail again")),
+            && group.contains("all will fail again")),
         "the three SKU failures are one group: {groups:?}"
     );
     assert!(
         texts(&html, ".badge")
             .iter()
-            .any(|badge| badge.starts_with("would fail again"))
+            .any(|badge| badge.starts_with("will fail again"))
     );
     assert_eq!(
         queue_depth(&stack, &stack.resources.dead_letter_queue_url).await,
@@ -402,4 +402,100 @@ async fn sending_again_mails_an_unnotified_order_once_and_a_notified_one_never()
     );
     let (_, page) = me.page(&stack, "/not-notified").await;
     assert!(texts(&page, "h2").contains(&"Every order was mailed".to_owned()));
+}
+
+/// A dead letter whose Idempotency-Key a different stored order holds would
+/// be refused by ingest on every redrive (it never overwrites an order): it
+/// is named so, left by a redrive that skips what would fail, and its edit
+/// check says why. One with the stored order's own body stays sendable (a
+/// redelivery ingest takes as already stored).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_under_a_reused_key_is_never_offered_for_redrive() {
+    let stack = stack(true).await;
+    let me = admin(&stack).await;
+    let id = "reused-key-0001";
+    let (status, _) = post_order(&stack, &order_body(), Some(id)).await;
+    assert_eq!(status, 202);
+    notified_order(&stack, id).await;
+    let mut other = order_body();
+    other["items"][0]["quantity"] = json!(7);
+    let reason = format!(
+        "order id {id} is already used by a different order: the client reused its Idempotency-Key"
+    );
+    dead_letter(&stack, &other.to_string(), id, &reason).await;
+    let (_, html) = me.page(&stack, "/dead-letters").await;
+    let groups = texts(&html, "#groups ~ .table-wrap tbody tr");
+    assert!(
+        groups
+            .iter()
+            .any(|group| group.contains("already used by a different order")
+                && group.contains("all will fail again")),
+        "{groups:?}"
+    );
+    assert!(
+        texts(&html, ".badge")
+            .iter()
+            .any(|badge| badge.starts_with("will fail again: the id is taken by a different order")),
+        "{:?}",
+        texts(&html, ".badge")
+    );
+
+    let (message, _) =
+        redrive_until_done(&stack, &me, &[("scope", "all"), ("skip_failing", "true")]).await;
+    assert!(
+        message.contains("left because ingest would refuse them again")
+            || message.contains("left because ingest would refuse it again"),
+        "{message}"
+    );
+    assert_eq!(
+        queue_depth(&stack, &stack.resources.dead_letter_queue_url).await,
+        1,
+        "it stays, once"
+    );
+
+    let message_id = dead_letter_ids(&stack).await.pop().unwrap();
+    let page = format!("/dead-letters/{message_id}");
+    let (_, detail) = me.page(&stack, &page).await;
+    assert!(
+        detail.contains("Ingest would refuse it again: the id is taken by a different order"),
+        "{detail}"
+    );
+    let flash = me
+        .submit(
+            &stack,
+            "/api/dead-letters/edit",
+            &[
+                ("message_id", &message_id),
+                ("body", &other.to_string()),
+                ("check", "true"),
+                ("return_to", &page),
+            ],
+        )
+        .await;
+    assert!(flash.contains("nothing was sent"), "{flash}");
+    // The stored order's own body: ingest would take it as already stored.
+    let flash = me
+        .submit(
+            &stack,
+            "/api/dead-letters/edit",
+            &[
+                ("message_id", &message_id),
+                ("body", &order_body().to_string()),
+                ("check", "true"),
+                ("return_to", &page),
+            ],
+        )
+        .await;
+    assert!(flash.contains("is a valid order"), "{flash}");
+    let stored = stack
+        .orders()
+        .get(&OrderId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.items[0].quantity.get(),
+        2,
+        "the stored order is untouched"
+    );
 }

@@ -69,7 +69,7 @@ async fn continue_form(task_id: Option<String>, owner: String) -> Option<impl In
 fn verdict_text(verdict: &Verdict) -> (&'static str, String) {
     match verdict {
         Verdict::Ready => ("badge confirmed", "ready: ingest would store it".to_owned()),
-        Verdict::WillFail(reason) => ("badge stored", format!("would fail again: {reason}")),
+        Verdict::WillFail(reason) => ("badge stored", format!("will fail again: {reason}")),
     }
 }
 
@@ -127,8 +127,8 @@ pub fn dead_letters_view(
                         {groups.into_iter().map(|(reason, (total, failing))| {
                             let verdict = match failing {
                                 0 => "all would be stored".to_owned(),
-                                n if n == total => "all would fail again".to_owned(),
-                                n => format!("{n} would fail again"),
+                                n if n == total => "all will fail again".to_owned(),
+                                n => format!("{n} will fail again"),
                             };
                             let select = format!("/dead-letters?{}", serde_urlencoded::to_string([("group", reason.as_str())]).unwrap_or_default());
                             view! {
