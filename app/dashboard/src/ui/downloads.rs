@@ -94,7 +94,9 @@ pub const CSV_HEADER: [&str; 15] = [
     "country",
 ];
 
-/// One row a line item.
+/// One row a line item; the order's own figure (its total) only on its
+/// first line, as Shopify's export does, so that summing the column gives
+/// the orders' total and not each order counted once a line.
 pub fn csv_rows(order: &domain::Order, zone: chrono_tz::Tz) -> Vec<Vec<String>> {
     let at = |time: chrono::DateTime<Utc>| {
         time.with_timezone(&zone)
@@ -127,7 +129,8 @@ pub fn csv_rows(order: &domain::Order, zone: chrono_tz::Tz) -> Vec<Vec<String>> 
     order
         .items
         .iter()
-        .map(|line| {
+        .enumerate()
+        .map(|(index, line)| {
             [
                 order.id.to_string(),
                 at(order.created_at),
@@ -140,7 +143,11 @@ pub fn csv_rows(order: &domain::Order, zone: chrono_tz::Tz) -> Vec<Vec<String>> 
                 line.quantity.get().to_string(),
                 line.unit_price.plain(currency),
                 line.subtotal().plain(currency),
-                order.total.plain(currency),
+                if index == 0 {
+                    order.total.plain(currency)
+                } else {
+                    String::new()
+                },
                 order
                     .notified
                     .as_ref()

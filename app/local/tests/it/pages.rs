@@ -280,6 +280,20 @@ async fn the_csv_export_has_every_line_in_major_units_and_is_safe_in_a_spreadshe
         ),
         ("EUR", "12.99", "25.98", "34.97")
     );
+    assert_eq!(
+        hostile[1][11], "",
+        "the order's total once, on its first line: the column sums to the orders' totals"
+    );
+    let column_sum = |column: usize| -> f64 {
+        rows.iter()
+            .filter(|row| row[5] == "EUR")
+            .filter_map(|row| row[column].parse::<f64>().ok())
+            .sum()
+    };
+    assert!(
+        (column_sum(10) - 34.97).abs() < 1e-9 && (column_sum(11) - 34.97).abs() < 1e-9,
+        "line totals and order totals both sum to the order's total"
+    );
     let yen = of("export-0002");
     assert_eq!(
         (yen[0][9].as_str(), yen[0][11].as_str()),
