@@ -499,3 +499,110 @@ async fn a_dead_letter_under_a_reused_key_is_never_offered_for_redrive() {
         "the stored order is untouched"
     );
 }
+
+/// The hidden fields of the page's form that posts to `action` (its form
+/// token aside, which the visitor adds).
+fn hidden_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let page = scraper::Html::parse_document(html);
+    let selector =
+        scraper::Selector::parse(&format!(r#"form[action="{action}"] input[type=hidden]"#))
+            .unwrap();
+    page.select(&selector)
+        .filter_map(|input| {
+            let name = input.value().attr("name")?;
+            (name != "csrf").then(|| {
+                (
+                    name.to_owned(),
+                    input.value().attr("value").unwrap_or_default().to_owned(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A dead letter's own page sends it back or deletes it, through the forms
+/// it shows; one without an order id gets no edit form (it can never become
+/// an order) and says so; "received it 1 times" reads as a person would say it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_is_redriven_or_deleted_from_its_own_page() {
+    let stack = stack(true).await;
+    let me = admin(&stack).await;
+    let id = "own-page-00001";
+    dead_letter(
+        &stack,
+        &order_body().to_string(),
+        id,
+        "the table was unavailable",
+    )
+    .await;
+    let message_id = dead_letter_ids(&stack).await.pop().unwrap();
+    let (_, html) = me
+        .page(&stack, &format!("/dead-letters/{message_id}"))
+        .await;
+    assert!(html.contains("Ingest would store it as it is: send it back, or delete it."));
+    assert!(
+        html.contains("gave up on it at its first delivery"),
+        "{html}"
+    );
+    let redrive = hidden_fields(&html, "/api/dead-letters/redrive");
+    assert_eq!(redrive.len(), 3, "{redrive:?}");
+    let fields: Vec<(&str, &str)> = redrive
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let flash = me
+        .submit(&stack, "/api/dead-letters/redrive", &fields)
+        .await;
+    assert!(
+        flash.contains("Sent back to the order queue: 1 dead letter"),
+        "{flash}"
+    );
+    notified_order(&stack, id).await;
+
+    dead_letter(
+        &stack,
+        "not an order",
+        "",
+        "invalid order: body is not valid JSON",
+    )
+    .await;
+    stack
+        .clients
+        .sqs
+        .send_message()
+        .queue_url(&stack.resources.dead_letter_queue_url)
+        .message_body("{\"from\": \"somewhere else\"}")
+        .send()
+        .await
+        .unwrap();
+    for message_id in dead_letter_ids(&stack).await {
+        let (_, html) = me
+            .page(&stack, &format!("/dead-letters/{message_id}"))
+            .await;
+        if !html.contains("somewhere else") {
+            continue;
+        }
+        assert!(
+            texts(&html, "textarea#body").is_empty(),
+            "no edit form without an order id"
+        );
+        assert!(html.contains("It has no order id, so it can never become an order"));
+        assert!(
+            hidden_fields(&html, "/api/dead-letters/redrive").is_empty(),
+            "nothing to send back"
+        );
+        let delete = hidden_fields(&html, "/api/dead-letters/delete");
+        let fields: Vec<(&str, &str)> = delete
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let flash = me.submit(&stack, "/api/dead-letters/delete", &fields).await;
+        assert!(flash.contains("Deleted 1 dead letter."), "{flash}");
+        let (status, _) = me
+            .page(&stack, &format!("/dead-letters/{message_id}"))
+            .await;
+        assert_eq!(status, 404, "it is gone");
+        return;
+    }
+    panic!("the message without an order id is not listed");
+}

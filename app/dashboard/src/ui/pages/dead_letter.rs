@@ -1,19 +1,21 @@
-//! `/dead-letters/{messageId}`: one dead letter, in full, and a form to fix
-//! its body and send it back under the same order id (so idempotency still
-//! holds). "Check" runs ingest's own validation and shows every field at
-//! fault without moving anything; what was typed is kept.
+//! `/dead-letters/{messageId}`: one dead letter, in full; send it back as
+//! it is (when ingest would store it) or delete it; and a form to fix its
+//! body and send it back under the same order id (so idempotency still
+//! holds), only where it has one. "Check" runs ingest's own validation and
+//! shows every field at fault without moving anything; what was typed is
+//! kept.
 
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
-use super::widgets::{Csrf, Empty, Heading, Problem, TextBox, When};
+use super::widgets::{Confirm, Csrf, Empty, Heading, Problem, TextBox, When};
 use crate::auth::Operator;
 use crate::dead_letters::{DeadLetter, Draft, Tries, Verdict};
 use crate::outcome::ActionError;
 use crate::ui::access::{Granted, Page};
-use crate::ui::actions::EditDeadLetter;
+use crate::ui::actions::{DeleteDeadLetters, EditDeadLetter, RedriveDeadLetters};
 use crate::ui::{dashboard, flash};
 
 pub struct DeadLetterPage;
@@ -80,6 +82,7 @@ fn letter_view(
         Verdict::WillFail(reason) => format!("Ingest would refuse it again: {reason}"),
     };
     let tries = match letter.tries {
+        Tries::Counted(1) => "The pipeline gave up on it at its first delivery.".to_owned(),
         Tries::Counted(count) => {
             format!("The pipeline received it {count} times before it gave up.")
         }
@@ -89,6 +92,10 @@ fn letter_view(
     };
     let download = format!("/dead-letters/{}/body", letter.message_id);
     let has_problems = !problems.is_empty();
+    let fixable = letter.order_id.is_some();
+    let as_received = letter.pretty_body();
+    let ready = letter.verdict == Verdict::Ready;
+    let actions = actions_view(&letter.message_id, ready, fixable);
     view! {
         <Heading title=format!("Dead letter {}", letter.message_id)/>
         <p><a href="/dead-letters">"← All dead letters"</a></p>
@@ -115,27 +122,83 @@ fn letter_view(
                 <p><a href=download download="">"Download the body"</a></p>
             </section>
         </div>
-        <section class="card" aria-labelledby="fix">
-            <h2 id="fix">"Fix and send back"</h2>
-            <p class="small">"The corrected body goes to the order queue under the same order id, so a client retry still finds one order. The activity log keeps the body before and after."</p>
-            {draft.map(|draft| view! { <p class="small muted">{format!("Your edit from {} is kept below; it has not been sent.", draft.saved_at)}</p> })}
-            {has_problems.then(|| view! {
-                <div class="problem" id="body-problems">
-                    <h3>"What ingest would refuse"</h3>
-                    <ul>{problems.into_iter().map(|(field, message)| view! { <li><code>{field}</code> ": " {message}</li> }).collect_view()}</ul>
-                </div>
-            })}
-            <form method="post" action=EditDeadLetter::PATH class="stack">
-                <Csrf/>
-                <input type="hidden" name="message_id" value=letter.message_id.clone()/>
-                <input type="hidden" name="return_to" value=format!("/dead-letters/{}", letter.message_id)/>
-                <label for="body">"Body (JSON)"</label>
-                <TextBox id="body" name="body" rows=22 text=body problem=has_problems.then_some("body-problems")/>
-                <div class="actions">
-                    <button type="submit" name="check" value="true" class="quiet">"Check"</button>
-                    <button type="submit">"Send the corrected order"</button>
-                </div>
-            </form>
+        {actions}
+        {(!fixable).then(|| view! {
+            <section class="card" aria-labelledby="body-heading">
+                <h2 id="body-heading">"Body"</h2>
+                <pre class="body">{as_received}</pre>
+            </section>
+        })}
+        {fixable.then(|| view! {
+            <section class="card" aria-labelledby="fix">
+                <h2 id="fix">"Fix and send back"</h2>
+                <p class="small">"The corrected body goes to the order queue under the same order id, so a client retry still finds one order. The activity log keeps the body before and after."</p>
+                {draft.map(|draft| view! { <p class="small muted">{format!("Your edit from {} is kept below; it has not been sent.", draft.saved_at)}</p> })}
+                {has_problems.then(|| view! {
+                    <div class="problem" id="body-problems">
+                        <h3>"What ingest would refuse"</h3>
+                        <ul>{problems.into_iter().map(|(field, message)| view! { <li><code>{field}</code> ": " {message}</li> }).collect_view()}</ul>
+                    </div>
+                })}
+                <form method="post" action=EditDeadLetter::PATH class="stack">
+                    <Csrf/>
+                    <input type="hidden" name="message_id" value=letter.message_id.clone()/>
+                    <input type="hidden" name="return_to" value=format!("/dead-letters/{}", letter.message_id)/>
+                    <label for="body">"Body (JSON)"</label>
+                    <TextBox id="body" name="body" rows=22 text=body problem=has_problems.then_some("body-problems")/>
+                    <div class="actions">
+                        <button type="submit" name="check" value="true" class="quiet">"Check"</button>
+                        <button type="submit">"Send the corrected order"</button>
+                    </div>
+                </form>
+            </section>
+        })}
+    }
+}
+
+/// Send it back as it is (only when ingest would store it) or delete it.
+fn actions_view(message_id: &str, ready: bool, fixable: bool) -> impl IntoView + use<> {
+    let on = format!("message {message_id}");
+    let advice = match (ready, fixable) {
+        (true, _) => "Ingest would store it as it is: send it back, or delete it.",
+        (false, true) => {
+            "Ingest would refuse it as it is: fix the body below and send it, or delete it."
+        }
+        (false, false) => {
+            "It has no order id, so it can never become an order: download the body if you need it, then delete it."
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="handle">
+            <h2 id="handle">"Send back or delete"</h2>
+            <p class="small">{advice}</p>
+            <div class="actions">
+                {ready.then(|| view! {
+                    <form method="post" action=RedriveDeadLetters::PATH class="inline">
+                        <Csrf/>
+                        <input type="hidden" name="scope" value="ids"/>
+                        <input type="hidden" name="ids[0]" value=message_id.to_owned()/>
+                        <input type="hidden" name="skip_failing" value="true"/>
+                        <Confirm
+                            open="Redrive".to_owned()
+                            on=on.clone()
+                            question="Send this message back to the order queue as it is? It is copied there first and removed from here only once the copy is safe.".to_owned()
+                            confirm="Yes, redrive it".to_owned()
+                        />
+                    </form>
+                })}
+                <form method="post" action=DeleteDeadLetters::PATH class="inline">
+                    <Csrf/>
+                    <input type="hidden" name="ids[0]" value=message_id.to_owned()/>
+                    <Confirm
+                        open="Delete".to_owned()
+                        on=on
+                        question="Delete this message for good? This cannot be undone.".to_owned()
+                        confirm="Yes, delete it".to_owned()
+                        danger=true
+                    />
+                </form>
+            </div>
         </section>
     }
 }
