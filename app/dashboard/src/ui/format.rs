@@ -22,6 +22,11 @@ pub fn absolute_in(at: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
+/// The shop's day now.
+pub fn today(zone: Tz) -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&zone).date_naive()
+}
+
 /// The zone's name as people read it (`Europe/Lisbon`, `UTC`).
 pub fn zone_name(zone: Tz) -> &'static str {
     zone.name()

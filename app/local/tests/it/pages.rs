@@ -551,3 +551,63 @@ async fn queues_show_their_figures_and_failures_read_plainly() {
     assert!(problem.contains("Reading queue"), "what failed: {problem}");
     assert!(problem.contains("tell ops"), "who to tell: {problem}");
 }
+
+/// "Orders today" opens today's orders, and the date presets (today,
+/// yesterday, last 7 days, this month, last 30 days) are links that work
+/// without JavaScript, keep the other filters and mark the one shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn date_presets_and_orders_today_open_the_days_they_name() {
+    let stack = stack(false).await;
+    let me = admin(&stack).await;
+    let now = Utc::now();
+    for (id, at) in [
+        ("preset-today-01", now - Duration::seconds(1)),
+        ("preset-yday-0001", now - Duration::days(1)),
+        ("preset-tenday-01", now - Duration::days(10)),
+    ] {
+        stack
+            .orders()
+            .insert(&order_at(id, order_body(), at, Duration::seconds(1)))
+            .await
+            .unwrap();
+    }
+    let today = now.date_naive();
+    let (_, overview) = me.page(&stack, "/").await;
+    let card = format!("/orders?from={today}&to={today}");
+    assert!(
+        attribute_of(&overview, "a.card", "href").contains(&card),
+        "the Orders today card opens today's orders"
+    );
+    let (_, todays) = me.page(&stack, &card).await;
+    assert!(todays.contains("preset-today-01") && !todays.contains("preset-yday-0001"));
+    let presets = texts(&todays, "nav.presets a");
+    assert_eq!(
+        presets,
+        [
+            "Today",
+            "Yesterday",
+            "Last 7 days",
+            "This month",
+            "Last 30 days"
+        ]
+    );
+    assert_eq!(
+        texts(&todays, r#"nav.presets a[aria-current="true"]"#),
+        ["Today"]
+    );
+    let links = attribute_of(&todays, "nav.presets a", "href");
+    let (_, yesterday) = me.page(&stack, &links[1].replace("&amp;", "&")).await;
+    assert!(yesterday.contains("preset-yday-0001") && !yesterday.contains("preset-today-01"));
+    let (_, week) = me.page(&stack, &links[2].replace("&amp;", "&")).await;
+    assert!(week.contains("preset-yday-0001") && week.contains("preset-today-01"));
+    assert!(!week.contains("preset-tenday-01"));
+    let (_, month) = me.page(&stack, &links[4].replace("&amp;", "&")).await;
+    assert!(month.contains("preset-tenday-01"), "the last 30 days");
+    // Other filters stay.
+    let (_, notified) = me.page(&stack, "/orders?status=notified").await;
+    assert!(
+        attribute_of(&notified, "nav.presets a", "href")
+            .iter()
+            .all(|href| href.contains("status=notified"))
+    );
+}

@@ -3,7 +3,7 @@
 //! or what a search finds (an id's start, a name's start, an email, a
 //! domain). Each is a key or index query (docs/data-model.md).
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use domain::{Order, OrderStatus};
 use leptos::prelude::*;
@@ -164,6 +164,31 @@ impl Filters {
         pairs
     }
 
+    /// The date presets, each this listing over other days (from its first
+    /// page): what it is called, its URL, and whether it is the one shown.
+    pub fn presets(&self, today: NaiveDate) -> Vec<(&'static str, String, bool)> {
+        let yesterday = today.pred_opt().unwrap_or(today);
+        let month_start = today.with_day(1).unwrap_or(today);
+        [
+            ("Today", today, today),
+            ("Yesterday", yesterday, yesterday),
+            ("Last 7 days", today - Days::new(6), today),
+            ("This month", month_start, today),
+            ("Last 30 days", today - Days::new(DEFAULT_DAYS - 1), today),
+        ]
+        .into_iter()
+        .map(|(name, from, to)| {
+            let preset = Self {
+                from,
+                to,
+                cursor: None,
+                ..self.clone()
+            };
+            (name, preset.href(None), (self.from, self.to) == (from, to))
+        })
+        .collect()
+    }
+
     /// This listing's URL at another cursor.
     pub fn href(&self, cursor: Option<&Cursor>) -> String {
         let mut pairs = self.pairs();
@@ -239,7 +264,7 @@ impl Page for OrdersPage {
         let query = use_query_map().get_untracked();
         let now = Utc::now();
         let zone = format::zone();
-        let today = now.with_timezone(&zone).date_naive();
+        let today = format::today(zone);
         let filters = Filters::from_query(|key| query.get(key), today);
         let form = filters.clone();
         view! {
@@ -320,6 +345,11 @@ fn FilterForm(filters: Filters, zone: Tz) -> impl IntoView {
                 <button type="submit">"Show"</button>
                 <a class="button quiet" href="/orders">"Reset"</a>
             </form>
+            <nav class="presets" aria-label="Date presets">
+                {filters.presets(format::today(zone)).into_iter().map(|(name, href, current)| view! {
+                    <a class="button quiet" href=href aria-current=current.then_some("true")>{name}</a>
+                }).collect_view()}
+            </nav>
             {problem("cursor").map(|text| view! { <p class="field-problem">{text}</p> })}
             <p class="muted small">{format!("Days are the shop's ({}).", format::zone_name(zone))}</p>
         </div>
