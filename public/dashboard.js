@@ -24,8 +24,10 @@
     table.querySelector("thead th").replaceChildren(all);
   }
 
-  // Confirmations: opening one puts focus on its confirming button; Esc and
-  // Cancel close it without reloading and give focus back to the opener.
+  // Confirmations: opening one puts focus on its confirming button, or on
+  // Cancel where confirming destroys something (a stray Enter must not
+  // delete); Esc and Cancel close it without reloading and give focus back
+  // to the opener.
   for (const confirm of document.querySelectorAll("details.confirm")) {
     const opener = confirm.querySelector("summary");
     const close = () => {
@@ -33,7 +35,10 @@
       opener.focus();
     };
     confirm.addEventListener("toggle", () => {
-      if (confirm.open) confirm.querySelector(".confirm-box button")?.focus();
+      if (!confirm.open) return;
+      const button = confirm.querySelector(".confirm-box button");
+      const target = button?.classList.contains("danger") ? confirm.querySelector("a.cancel") : button;
+      target?.focus();
     });
     confirm.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && confirm.open) {

@@ -116,7 +116,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         Kind::Success => "flash ok",
                         Kind::Error => "flash error",
                     };
-                    view! { <p class=class>{flash.message}</p> }
+                    view! { <p class=class id=super::flash::MESSAGE_ID>{flash.message}</p> }
                 })}
             </div>
             {match refused {

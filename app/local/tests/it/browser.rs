@@ -7,7 +7,7 @@
 //!   password field has its username. Screenshots land in
 //!   `target/screenshots/`.
 //! - **The tasks, with JavaScript and without**: subscribe and unsubscribe
-//!   (by keyboard with JavaScript: the confirmation takes focus, Esc closes
+//!   (by keyboard with JavaScript: the confirmation takes focus (Cancel, where it destroys), Esc closes
 //!   it; without, Cancel reloads), fix a dead letter's body and send it back,
 //!   redrive the selected dead letters, send an order's email again, find an
 //!   order by the first block of its id.
@@ -662,7 +662,10 @@ async fn subscribe_and_unsubscribe(browser: &Browser) {
             .await
             .unwrap();
         browser
-            .expect_focus("button: Yes, remove", "the confirmation takes the focus")
+            .expect_focus(
+                "a: Cancel",
+                "a destructive confirmation puts the focus on Cancel",
+            )
             .await;
         browser.press(Key::Escape).await;
         assert_eq!(
@@ -682,9 +685,22 @@ async fn subscribe_and_unsubscribe(browser: &Browser) {
         // The focus moves in a handler that runs after the key press: the
         // second Enter must wait for it, or it closes the confirmation.
         browser
+            .expect_focus("a: Cancel", "the confirmation takes the focus again")
+            .await;
+        // One step back to the confirming button, on purpose.
+        let focused = browser.client.active_element().await.unwrap();
+        focused
+            .send_keys(&format!(
+                "{}{}",
+                char::from(Key::Shift),
+                char::from(Key::Tab)
+            ))
+            .await
+            .unwrap();
+        browser
             .expect_focus(
                 "button: Yes, remove",
-                "the confirmation takes the focus again",
+                "Shift+Tab reaches the confirming button",
             )
             .await;
         browser.press(Key::Enter).await;

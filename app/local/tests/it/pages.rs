@@ -611,3 +611,48 @@ async fn date_presets_and_orders_today_open_the_days_they_name() {
             .all(|href| href.contains("status=notified"))
     );
 }
+
+/// A refused sign-in marks both fields invalid and ties them to the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sign_in_marks_its_fields() {
+    let stack = stack(false).await;
+    let (location, cookies) =
+        crate::support::post_login(&stack, "admin@example.com", "not the password", "127.0.0.1")
+            .await;
+    assert!(location.starts_with("/login"), "{location}");
+    let flash = cookies
+        .lines()
+        .find(|c| c.starts_with("flash="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let visitor = crate::support::Visitor {
+        cookie: flash,
+        csrf: String::new(),
+    };
+    let (_, html) = visitor.page(&stack, &location).await;
+    assert_eq!(
+        attribute_of(&html, "p.flash.error", "id"),
+        ["flash-message"]
+    );
+    for name in ["email", "password"] {
+        let field = format!("input[name={name}]");
+        assert_eq!(
+            attribute_of(&html, &field, "aria-invalid"),
+            ["true"],
+            "{name}"
+        );
+        assert_eq!(
+            attribute_of(&html, &field, "aria-describedby"),
+            ["flash-message"],
+            "{name}"
+        );
+    }
+    let fresh = crate::support::browser()
+        .get(format!("{}/login", stack.api_url))
+        .send()
+        .await
+        .unwrap();
+    let fresh = fresh.text().await.unwrap();
+    assert!(attribute_of(&fresh, "input[name=email]", "aria-invalid").is_empty());
+}

@@ -97,6 +97,16 @@ pub fn dead_letters_view(
     }
     let shown = letters.len();
     let more = (count as usize).saturating_sub(shown);
+    let ready = letters
+        .iter()
+        .filter(|letter| letter.verdict == Verdict::Ready)
+        .count();
+    // What "Redrive all" moves: those ingest would store, not every one.
+    let redrive_all = if more == 0 {
+        format!("Redrive the {ready} ingest would store")
+    } else {
+        "Redrive all that ingest would store".to_owned()
+    };
     let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for letter in &letters {
         let entry = groups.entry(letter.group()).or_default();
@@ -211,7 +221,7 @@ pub fn dead_letters_view(
             <input type="hidden" name="scope" value="all"/>
             <input type="hidden" name="skip_failing" value="true"/>
             <Confirm
-                open=format!("Redrive all {count}")
+                open=redrive_all
                 on="dead letters".to_owned()
                 question="Send back every dead letter that ingest would store? Each message that is here now moves at most once; messages that fail again, or arrive meanwhile, stay. Large queues move in rounds of 20 seconds, which continue by themselves.".to_owned()
                 confirm="Yes, redrive all".to_owned()

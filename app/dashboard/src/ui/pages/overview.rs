@@ -163,12 +163,25 @@ pub fn hourly_chart(hourly: &[Hour], zone: chrono_tz::Tz) -> impl IntoView + use
     const HEIGHT: usize = 160;
     const AXIS: usize = 20;
     let width = SLOT * hourly.len().max(1);
-    let peak = hourly.iter().map(Hour::total).max().unwrap_or(0).max(1);
+    let busiest = hourly.iter().map(Hour::total).max().unwrap_or(0);
+    // The bars' scale: a day without orders still draws an empty chart.
+    let peak = busiest.max(1);
     let total: usize = hourly.iter().map(Hour::total).sum();
     let waiting: usize = hourly.iter().map(|hour| hour.not_notified).sum();
-    let summary = format!(
-        "{total} orders in the last 24 hours, {waiting} of them not mailed yet; the busiest hour had {peak}."
-    );
+    let summary = match total {
+        0 => "No orders in the last 24 hours.".to_owned(),
+        1 => format!(
+            "1 order in the last 24 hours, {}.",
+            if waiting == 1 {
+                "not mailed yet"
+            } else {
+                "mailed"
+            }
+        ),
+        _ => format!(
+            "{total} orders in the last 24 hours, {waiting} of them not mailed yet; the busiest hour had {busiest}."
+        ),
+    };
     let bars = hourly
         .iter()
         .enumerate()
