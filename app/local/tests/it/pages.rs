@@ -656,3 +656,56 @@ async fn a_refused_sign_in_marks_its_fields() {
     let fresh = fresh.text().await.unwrap();
     assert!(attribute_of(&fresh, "input[name=email]", "aria-invalid").is_empty());
 }
+
+/// An order opened from a search or a filtered list goes back to that
+/// list; a `back` that is not a list of this site's orders goes to the
+/// newest orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_goes_back_to_the_list_it_was_opened_from() {
+    let stack = stack(false).await;
+    let me = admin(&stack).await;
+    let id = "back-to-list-01";
+    stack
+        .orders()
+        .insert(&order_at(
+            id,
+            order_body(),
+            Utc::now(),
+            Duration::seconds(1),
+        ))
+        .await
+        .unwrap();
+    let listing = "/orders?q=back-to";
+    let (_, html) = me.page(&stack, listing).await;
+    let links = attribute_of(&html, &format!("a[href^=\"/orders/{id}\"]"), "href");
+    assert_eq!(links.len(), 1, "{html}");
+    let (_, order) = me.page(&stack, &links[0]).await;
+    assert_eq!(
+        texts(&order, "a")
+            .into_iter()
+            .find(|text| text.starts_with('←')),
+        Some("← Back to the list".to_owned())
+    );
+    assert!(attribute_of(&order, "a", "href").contains(&listing.to_owned()));
+    for hostile in [
+        "//evil.example/orders",
+        "https://evil.example/",
+        "/ordersX",
+        "/orders\\evil",
+        "javascript:alert(1)",
+    ] {
+        let path = format!(
+            "/orders/{id}?{}",
+            serde_urlencoded::to_string([("back", hostile)]).unwrap()
+        );
+        let (status, order) = me.page(&stack, &path).await;
+        assert_eq!(status, 200, "{hostile}");
+        assert!(
+            !attribute_of(&order, "a", "href").contains(&hostile.to_owned()),
+            "{hostile} is not a link"
+        );
+        assert!(order.contains("← All orders"), "{hostile}");
+    }
+    let (_, plain) = me.page(&stack, &format!("/orders/{id}")).await;
+    assert!(plain.contains("← All orders"));
+}

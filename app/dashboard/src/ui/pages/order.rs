@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::auth::Viewer;
 use crate::ui::access::{Granted, Page};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::widgets::{Csrf, Empty, Heading, Problem, StatusBadge, When};
 use crate::outcome::ActionError;
@@ -35,9 +35,11 @@ impl Page for OrderPage {
             .get("order_id")
             .unwrap_or_default();
         let now = Utc::now();
+        let back =
+            super::orders::back_to_listing(use_query_map().get_untracked().get("back").as_deref());
         Suspend::new(async move {
         match load(&id).await {
-            Ok(Some(order)) => order_view(order, now).into_any(),
+            Ok(Some(order)) => order_view(order, now, back).into_any(),
             Ok(None) => {
                 if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
                     response.set_status(axum::http::StatusCode::NOT_FOUND);
@@ -80,7 +82,7 @@ fn step(
     }
 }
 
-pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
+pub fn order_view(order: Order, now: DateTime<Utc>, back: String) -> impl IntoView + use<> {
     let raw = serde_json::to_string_pretty(&OrderItem::from_order(&order)).unwrap_or_default();
     let currency = order.currency;
     let status = order.status();
@@ -95,7 +97,7 @@ pub fn order_view(order: Order, now: DateTime<Utc>) -> impl IntoView + use<> {
     });
     view! {
         <Heading title=format!("Order {}", order.id) subtitle=format!("{} · {}", total, format::absolute(order.created_at))/>
-        <p><a href="/orders">"← All orders"</a></p>
+        <p><a href=back.clone()>{if back == "/orders" { "← All orders" } else { "← Back to the list" }}</a></p>
         <div class="cards">
             <section class="card">
                 <h2>"Status"</h2>

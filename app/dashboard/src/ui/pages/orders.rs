@@ -218,6 +218,38 @@ impl Filters {
     }
 }
 
+/// The page being shown (path and query), for an order's page to return to.
+fn this_listing() -> Option<String> {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.uri.path_and_query().map(ToString::to_string))
+}
+
+/// An order's page, remembering the listing it was opened from.
+fn order_href(id: &domain::OrderId, listing: Option<&str>) -> String {
+    match listing {
+        Some(listing) if listing != "/orders" => format!(
+            "/orders/{id}?{}",
+            serde_urlencoded::to_string([("back", listing)]).expect("a string encodes")
+        ),
+        _ => format!("/orders/{id}"),
+    }
+}
+
+/// Where an order's "← Orders" link goes: the listing it came from when
+/// `back` is one (a path under `/orders` on this site, nothing else), else
+/// the newest orders.
+pub fn back_to_listing(back: Option<&str>) -> String {
+    match back {
+        Some(back)
+            if (back == "/orders" || back.starts_with("/orders?"))
+                && !back.contains(['\\', '\r', '\n']) =>
+        {
+            back.to_owned()
+        }
+        _ => "/orders".to_owned(),
+    }
+}
+
 /// What the page shows below the form.
 #[derive(Debug, Clone)]
 pub enum Shown {
@@ -433,6 +465,7 @@ fn sentence(text: &str) -> String {
 
 /// The orders as a table, cards on a phone (the benchmark renders this alone).
 pub fn orders_table(orders: Vec<Order>, now: DateTime<Utc>) -> impl IntoView + use<> {
+    let listing = this_listing();
     view! {
         <div class="table-wrap">
             <table class="orders stack-on-phone">
@@ -450,7 +483,7 @@ pub fn orders_table(orders: Vec<Order>, now: DateTime<Utc>) -> impl IntoView + u
                     {orders
                         .into_iter()
                         .map(|order| {
-                            let href = format!("/orders/{}", order.id);
+                            let href = order_href(&order.id, listing.as_deref());
                             view! {
                                 <tr>
                                     <th scope="row" data-label="Order"><a href=href>{order.id.to_string()}</a></th>
