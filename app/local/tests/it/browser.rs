@@ -852,7 +852,8 @@ async fn find_an_order(browser: &Browser, order_id: &str) {
             &format!("{}{}", &order_id[..8], char::from(Key::Enter)),
         )
         .await;
-    let link = format!("//a[@href='/orders/{order_id}']");
+    // The link remembers the search it was found by (`?back=`).
+    let link = format!("//a[starts-with(@href, '/orders/{order_id}?back=')]");
     let deadline = Instant::now() + Duration::from_secs(15);
     while browser.client.find(Locator::XPath(&link)).await.is_err() {
         assert!(

@@ -477,6 +477,41 @@ async fn subscriptions_are_added_filtered_tested_and_removed() {
     );
     let (_, html) = me.page(&stack, "/subscriptions").await;
     assert!(html.contains("orders of at least USD 50.00 or JPY 7,500"));
+    // The empty row for another minimum starts on no currency, not the first listed.
+    assert_eq!(
+        texts(
+            &html,
+            "select[name='minimums[2][currency]'] option[selected]"
+        ),
+        ["Currency…"]
+    );
+    assert!(
+        texts(
+            &html,
+            "select[name='minimums[0][currency]'] option[selected]"
+        )
+        .contains(&"USD".to_owned()),
+        "a set minimum keeps its currency"
+    );
+    let flash = me
+        .submit(
+            &stack,
+            "/api/subscriptions/filter",
+            &[
+                ("arn", &arn),
+                ("minimums[0][currency]", "USD"),
+                ("minimums[0][amount]", "50.00"),
+                ("minimums[1][currency]", "JPY"),
+                ("minimums[1][amount]", "7500"),
+                ("minimums[2][currency]", ""),
+                ("minimums[2][amount]", "10"),
+            ],
+        )
+        .await;
+    assert!(
+        flash.contains("The currency"),
+        "an amount without a currency is refused: {flash}"
+    );
     let flash = me
         .submit(
             &stack,

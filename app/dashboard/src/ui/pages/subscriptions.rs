@@ -115,13 +115,19 @@ pub fn subscriptions_view(
     }
 }
 
+/// The currencies to pick from; a new minimum starts on none (not on the
+/// first of the list), so a currency is always chosen, never defaulted.
 fn currency_options(selected: Option<Currency>) -> impl IntoView {
-    Currency::ALL
+    let choose = selected
+        .is_none()
+        .then(|| view! { <option value="" selected=true>"Currency…"</option> });
+    let currencies = Currency::ALL
         .into_iter()
         .map(|currency| {
             view! { <option value=currency.code() selected=selected == Some(currency)>{currency.code()}</option> }
         })
-        .collect_view()
+        .collect_view();
+    view! { {choose} {currencies} }
 }
 
 /// The rows of the minimums form: one a minimum, and one empty to add another.
