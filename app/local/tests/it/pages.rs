@@ -744,3 +744,32 @@ async fn an_order_goes_back_to_the_list_it_was_opened_from() {
     let (_, plain) = me.page(&stack, &format!("/orders/{id}")).await;
     assert!(plain.contains("← All orders"));
 }
+
+/// The overview warns those who can act: an admin sees the dead letters as
+/// a warning; a viewer, who can do nothing about them, sees the figure
+/// plainly (and no banner about addresses they cannot manage).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warnings_go_to_those_who_can_act_on_them() {
+    let stack = stack(false).await;
+    let me = admin(&stack).await;
+    crate::support::dead_letter(
+        &stack,
+        "{}",
+        "warn-0000001",
+        "invalid order: items: required",
+    )
+    .await;
+    let (_, for_admin) = me.page(&stack, "/").await;
+    assert!(!texts(&for_admin, ".card.stat.warn").is_empty());
+    let viewer = crate::support::user_with_role(&stack, dashboard::auth::Role::Viewer).await;
+    let (_, for_viewer) = viewer.page(&stack, "/").await;
+    assert!(
+        texts(&for_viewer, "[role=alert]").is_empty(),
+        "{for_viewer}"
+    );
+    assert!(texts(&for_viewer, ".card.stat.warn").is_empty());
+    assert!(
+        for_viewer.contains("Dead letters"),
+        "the figure is still shown"
+    );
+}

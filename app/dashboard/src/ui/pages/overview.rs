@@ -39,7 +39,8 @@ pub fn overview_view(overview: Overview) -> impl IntoView + use<> {
     let digested = overview.digested;
     let today = format::today(overview.zone);
     view! {
-        <UnconfirmedSubscriptions pending=overview.pending_subscriptions.clone()/>
+        // Warnings for those who can act on them: a viewer cannot manage emails.
+        {may_open("/subscriptions").then(|| view! { <UnconfirmedSubscriptions pending=overview.pending_subscriptions.clone()/> })}
         <div class="cards" data-refresh="30">
             {card(format!("/orders?from={today}&to={today}"), false, view! {
                 <span class="label">"Orders today"</span>
@@ -147,8 +148,14 @@ fn health_row(health: Health) -> impl IntoView {
 /// A figure card, linking to its page only for those who may open it.
 fn card<V: IntoView + 'static>(href: impl Into<String>, warn: bool, content: V) -> AnyView {
     let href = href.into();
-    let class = if warn { "card stat warn" } else { "card stat" };
-    if may_open(href.split('?').next().unwrap_or_default()) {
+    let opens = may_open(href.split('?').next().unwrap_or_default());
+    // A warning is for who can act on it: a viewer sees the figure plainly.
+    let class = if warn && opens {
+        "card stat warn"
+    } else {
+        "card stat"
+    };
+    if opens {
         view! { <a class=class href=href>{content}</a> }.into_any()
     } else {
         view! { <div class=class>{content}</div> }.into_any()
