@@ -2,5 +2,6 @@
 
 pub mod orders;
 pub mod products;
+pub mod sizing;
 
 pub use orders::{Insert, OrderItem, OrderStore, StoreError};
