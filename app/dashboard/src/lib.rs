@@ -38,6 +38,7 @@ pub use subscriptions::{EmailSubscription, SubscriptionStatus, Subscriptions};
 /// exactly these, a test checks both ways.
 pub const AWS_CALLS: &[&str] = &[
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",

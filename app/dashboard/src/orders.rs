@@ -16,7 +16,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use pipeline::aws::AwsError;
 use pipeline::store::orders::month_of;
 use pipeline::store::orders::schema::{self, Index};
-use pipeline::store::{OrderItem, OrderStore, StoreError};
+use pipeline::store::{OrderStore, StoreError};
 use pipeline::table::{Key, PARTITION_KEY, SORT_KEY};
 
 /// The longest date range one listing covers, in days.
@@ -130,21 +130,61 @@ pub struct Timing {
     pub digest: Option<String>,
 }
 
-/// One index partition a query reads, and the status its orders must have
-/// when the index does not say.
+/// One index partition a query reads.
 #[derive(Clone)]
 struct Partition {
     index: &'static Index,
     value: String,
+}
+
+/// The shards of one logical key (a month, a domain), read together and
+/// merged by time.
+type Group = Vec<Partition>;
+
+fn group(index: &'static Index, logical: &str) -> Group {
+    index
+        .partitions_of(logical)
+        .into_iter()
+        .map(|value| Partition { index, value })
+        .collect()
+}
+
+/// What a listing reads: groups in reading order (newest first), whose
+/// times do not overlap, and the status its orders must have when the
+/// index does not say.
+struct Plan {
+    groups: Vec<Group>,
     only: Option<OrderStatus>,
 }
 
-impl Partition {
-    fn of(index: &'static Index, value: impl Into<String>) -> Self {
-        Self {
-            index,
-            value: value.into(),
-            only: None,
+/// An order as a keys-only index gives it: enough to merge shards by time
+/// and to read the order by key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    created_at: String,
+    order_id: OrderId,
+}
+
+impl Entry {
+    fn of(item: &HashMap<String, AttributeValue>) -> Result<Self, AwsError> {
+        let text = |name: &str| item.get(name).and_then(|value| value.as_s().ok());
+        let pk = text(PARTITION_KEY).map(String::as_str).unwrap_or_default();
+        let order_id = pipeline::table::order_id_of(pk)
+            .and_then(|id| OrderId::parse(id.to_owned()).ok())
+            .ok_or_else(|| {
+                AwsError::corrupt("reading an order index", format!("bad key {pk:?}"))
+            })?;
+        Ok(Self {
+            created_at: text("createdAt").cloned().unwrap_or_default(),
+            order_id,
+        })
+    }
+
+    /// Whether this entry comes after `position` going `direction`.
+    fn beyond(&self, position: &Entry, direction: Direction) -> bool {
+        match direction {
+            Direction::Older => self < position,
+            Direction::Newer => self > position,
         }
     }
 }
@@ -176,42 +216,31 @@ fn unreadable(error: StoreError) -> AwsError {
 }
 
 impl Filter {
-    /// The partitions to read for an interval, in reading order (newest first).
-    fn partitions(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Partition> {
-        let by_month = |only| {
-            months(from, to)
-                .into_iter()
-                .map(|month| Partition {
-                    only,
-                    ..Partition::of(&schema::BY_MONTH, month)
-                })
-                .collect()
+    /// The partitions to read for an interval.
+    fn plan(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Plan {
+        let by_month = |only| Plan {
+            groups: months(from, to)
+                .iter()
+                .map(|month| group(&schema::BY_MONTH, month))
+                .collect(),
+            only,
+        };
+        let one = |index, logical: &str| Plan {
+            groups: vec![group(index, logical)],
+            only: None,
         };
         match self {
             Filter::All => by_month(None),
             Filter::Status(OrderStatus::Notified) => by_month(Some(OrderStatus::Notified)),
-            Filter::Status(_) => vec![Partition::of(&schema::AWAITING_EMAIL, schema::AWAITING)],
-            Filter::Customer(email) => vec![Partition::of(&schema::BY_CUSTOMER, email.clone())],
-            Filter::Domain(domain) => vec![Partition::of(&schema::BY_DOMAIN, domain.clone())],
+            Filter::Status(_) => one(&schema::AWAITING_EMAIL, schema::AWAITING),
+            Filter::Customer(email) => one(&schema::BY_CUSTOMER, email),
+            Filter::Domain(domain) => one(&schema::BY_DOMAIN, domain),
         }
     }
 }
 
-fn start_key(partition: &Partition, cursor: &Cursor) -> HashMap<String, AttributeValue> {
-    let key = Key::order(cursor.order_id.as_str());
-    HashMap::from([
-        (
-            partition.index.partition_key.to_owned(),
-            AttributeValue::S(partition.value.clone()),
-        ),
-        (
-            partition.index.sort_key.to_owned(),
-            AttributeValue::S(cursor.created_at.clone()),
-        ),
-        (PARTITION_KEY.to_owned(), AttributeValue::S(key.pk)),
-        (SORT_KEY.to_owned(), AttributeValue::S(key.sk)),
-    ])
-}
+/// Orders read a round when a listing filters by status after reading.
+const ROUND: usize = 100;
 
 /// The dashboard's reads of the orders table.
 #[derive(Clone, Debug)]
@@ -232,58 +261,136 @@ impl Orders {
         &self,
         partition: &Partition,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
-        let query = self
-            .store
+        self.store
             .client()
             .query()
             .table_name(self.store.table())
             .index_name(partition.index.name)
             .expression_attribute_names("#p", partition.index.partition_key)
-            .expression_attribute_values(":p", AttributeValue::S(partition.value.clone()));
-        match partition.only {
-            None => query,
-            Some(status) => query
-                .filter_expression("#status = :status")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(
-                    ":status",
-                    AttributeValue::S(status.as_str().to_owned()),
-                ),
-        }
+            .expression_attribute_values(":p", AttributeValue::S(partition.value.clone()))
     }
 
-    /// Up to `wanted` orders of one partition between two createdAt bounds,
-    /// going `direction` from an optional start.
+    /// Up to `wanted` entries of one partition between two createdAt
+    /// bounds, going `direction`, beyond an optional position. The position
+    /// is a bound, not a start key, so one position serves every shard;
+    /// entries of its own millisecond are sorted out here.
     async fn read(
         &self,
-        partition: Partition,
-        between: (String, String),
+        partition: &Partition,
+        between: &(String, String),
         direction: Direction,
-        mut start: Option<HashMap<String, AttributeValue>>,
+        position: Option<&Entry>,
         wanted: usize,
-    ) -> Result<Vec<Order>, AwsError> {
+    ) -> Result<Vec<Entry>, AwsError> {
+        let (mut from, mut to) = between.clone();
+        if let Some(position) = position {
+            match direction {
+                Direction::Older => to = to.min(position.created_at.clone()),
+                Direction::Newer => from = from.max(position.created_at.clone()),
+            }
+        }
+        if from > to {
+            return Ok(Vec::new());
+        }
         let mut found = Vec::new();
+        let mut start = None;
         loop {
             let output = self
-                .query(&partition)
+                .query(partition)
                 .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
-                .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
-                .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
+                .expression_attribute_values(":from", AttributeValue::S(from.clone()))
+                .expression_attribute_values(":to", AttributeValue::S(to.clone()))
                 .scan_index_forward(direction == Direction::Newer)
-                .limit(i32::try_from(wanted - found.len()).unwrap_or(i32::MAX))
+                .limit(i32::try_from(wanted - found.len() + 1).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk("listing orders", error))?;
             for item in output.items.unwrap_or_default() {
-                if let Some(order) = OrderItem::decode(item).map_err(unreadable)? {
-                    found.push(order);
+                let entry = Entry::of(&item)?;
+                if position.is_none_or(|position| entry.beyond(position, direction)) {
+                    found.push(entry);
                 }
             }
             start = output.last_evaluated_key.filter(|key| !key.is_empty());
             if found.len() >= wanted || start.is_none() {
+                found.truncate(wanted);
                 return Ok(found);
             }
+        }
+    }
+
+    /// Up to `wanted` entries of a plan, in `direction` order from an
+    /// optional position: each group's shards read at once and merged, the
+    /// next group only when the page is not full.
+    async fn entries(
+        &self,
+        plan: &Plan,
+        between: &(String, String),
+        direction: Direction,
+        position: Option<&Entry>,
+        wanted: usize,
+    ) -> Result<Vec<Entry>, AwsError> {
+        let mut groups: Vec<&Group> = plan.groups.iter().collect();
+        if direction == Direction::Newer {
+            groups.reverse();
+        }
+        let mut found = Vec::with_capacity(wanted);
+        for group in groups {
+            let still = wanted - found.len();
+            let reads = group
+                .iter()
+                .map(|partition| self.read(partition, between, direction, position, still));
+            let mut merged: Vec<Entry> = futures::future::try_join_all(reads)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            merged.sort();
+            if direction == Direction::Older {
+                merged.reverse();
+            }
+            merged.truncate(still);
+            found.extend(merged);
+            if found.len() >= wanted {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Up to `wanted` orders of a plan, read by key, and whether the plan
+    /// has more beyond them. A plan with a status to keep reads in rounds
+    /// until enough orders have it.
+    async fn orders(
+        &self,
+        plan: &Plan,
+        between: &(String, String),
+        direction: Direction,
+        mut position: Option<Entry>,
+        wanted: usize,
+    ) -> Result<Vec<Order>, AwsError> {
+        let mut found = Vec::with_capacity(wanted);
+        loop {
+            let round = match plan.only {
+                None => wanted - found.len(),
+                Some(_) => ROUND.max(wanted - found.len()),
+            };
+            let entries = self
+                .entries(plan, between, direction, position.as_ref(), round)
+                .await?;
+            let ids: Vec<OrderId> = entries.iter().map(|entry| entry.order_id.clone()).collect();
+            let orders = self.store.get_many(&ids).await.map_err(unreadable)?;
+            found.extend(
+                orders
+                    .into_iter()
+                    .filter(|order| plan.only.is_none_or(|status| order.status() == status)),
+            );
+            if found.len() >= wanted || entries.len() < round {
+                found.truncate(wanted);
+                return Ok(found);
+            }
+            position = entries.last().cloned();
         }
     }
 
@@ -293,46 +400,15 @@ impl Orders {
             .cursor
             .as_ref()
             .map_or(Direction::Older, |cursor| cursor.direction);
-        let wanted = query.limit + 1;
-        let (mut from, mut to) = (timestamp(query.from), timestamp(query.to));
-        if let Some(cursor) = &query.cursor {
-            match direction {
-                Direction::Older => to = to.min(cursor.created_at.clone()),
-                Direction::Newer => from = from.max(cursor.created_at.clone()),
-            }
-        }
-        let mut partitions = query.filter.partitions(query.from, query.to);
-        if direction == Direction::Newer {
-            partitions.reverse();
-        }
-        let cursor = query.cursor.clone();
-        let reads = partitions.into_iter().map(|partition| {
-            let start = cursor.as_ref().and_then(|cursor| {
-                let month_of_cursor = cursor.created_at.get(..7).unwrap_or_default();
-                let in_this = partition.index.name == schema::BY_CUSTOMER.name
-                    || partition.index.name == schema::BY_DOMAIN.name
-                    || partition.value.ends_with(month_of_cursor);
-                in_this.then(|| start_key(&partition, cursor))
-            });
-            self.read(
-                partition,
-                (from.clone(), to.clone()),
-                direction,
-                start,
-                wanted,
-            )
+        let position = query.cursor.as_ref().map(|cursor| Entry {
+            created_at: cursor.created_at.clone(),
+            order_id: cursor.order_id.clone(),
         });
-        // The newest partition alone usually fills a page: read it first,
-        // then the rest a few at a time, stopping once the page is full.
-        let mut found: Vec<Order> = Vec::with_capacity(wanted);
-        let mut reads = reads.peekable();
-        let mut wave = 1;
-        while reads.peek().is_some() && found.len() < wanted {
-            let pages = futures::future::try_join_all(reads.by_ref().take(wave)).await?;
-            found.extend(pages.into_iter().flatten());
-            wave = CONCURRENCY;
-        }
-        found.truncate(wanted);
+        let between = (timestamp(query.from), timestamp(query.to));
+        let plan = query.filter.plan(query.from, query.to);
+        let mut found = self
+            .orders(&plan, &between, direction, position, query.limit + 1)
+            .await?;
         let more = found.len() > query.limit;
         found.truncate(query.limit);
         let came_from_somewhere = query.cursor.is_some();
@@ -359,17 +435,15 @@ impl Orders {
         })
     }
 
-    /// How many orders a listing has: one count query a partition, read
-    /// concurrently; a partition too large for one answer (1 MB of orders on
-    /// DynamoDB) makes it "more than" what was counted.
-    pub async fn count(
+    /// How many entries a plan's partitions hold in a range: one count
+    /// query a partition, read concurrently; a partition too large for one
+    /// answer (1 MB of index entries) makes it incomplete.
+    async fn count_entries(
         &self,
-        filter: &Filter,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Count, AwsError> {
-        let between = (timestamp(from), timestamp(to));
-        let counts = filter.partitions(from, to).into_iter().map(|partition| {
+        plan: &Plan,
+        between: &(String, String),
+    ) -> Result<(usize, bool), AwsError> {
+        let counts = plan.groups.iter().flatten().cloned().map(|partition| {
             let between = between.clone();
             async move {
                 let output = self
@@ -389,15 +463,40 @@ impl Orders {
             .buffered(CONCURRENCY)
             .try_collect()
             .await?;
-        let total = counts.iter().map(|(count, _)| count).sum::<usize>();
-        Ok(if counts.iter().all(|(_, complete)| *complete) {
+        Ok((
+            counts.iter().map(|(count, _)| count).sum(),
+            counts.iter().all(|(_, complete)| *complete),
+        ))
+    }
+
+    /// How many orders a listing has. Notified orders are every order of
+    /// the range less those awaiting their email (keys-only indexes cannot
+    /// filter by status).
+    pub async fn count(
+        &self,
+        filter: &Filter,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Count, AwsError> {
+        let between = (timestamp(from), timestamp(to));
+        let plan = filter.plan(from, to);
+        let (total, complete) = self.count_entries(&plan, &between).await?;
+        let (total, complete) = match plan.only {
+            None => (total, complete),
+            Some(_) => {
+                let awaiting = Filter::Status(OrderStatus::Stored).plan(from, to);
+                let (waiting, waiting_complete) = self.count_entries(&awaiting, &between).await?;
+                (total.saturating_sub(waiting), complete && waiting_complete)
+            }
+        };
+        Ok(if complete {
             Count::Exactly(total)
         } else {
             Count::AtLeast(total + 1)
         })
     }
 
-    /// Every order of a listing, oldest first, a page at a time (for export).
+    /// Every order of a listing, oldest first, a round at a time (for export).
     pub fn all(
         &self,
         filter: Filter,
@@ -405,38 +504,46 @@ impl Orders {
         to: DateTime<Utc>,
     ) -> impl futures::Stream<Item = Result<Order, AwsError>> + Send + use<> {
         let orders = self.clone();
-        let mut partitions = filter.partitions(from, to);
-        partitions.reverse();
         let between = (timestamp(from), timestamp(to));
-        stream::iter(partitions)
-            .then(move |partition| {
-                let orders = orders.clone();
-                let between = between.clone();
-                async move {
-                    orders
-                        .read(partition, between, Direction::Newer, None, usize::MAX)
-                        .await
-                }
-            })
-            .map_ok(|page| stream::iter(page.into_iter().map(Ok)))
-            .try_flatten()
+        let plan = std::sync::Arc::new(filter.plan(from, to));
+        stream::try_unfold(Some(None), move |position: Option<Option<Entry>>| {
+            let (orders, between, plan) = (orders.clone(), between.clone(), plan.clone());
+            async move {
+                let Some(position) = position else {
+                    return Ok(None);
+                };
+                let entries = orders
+                    .entries(&plan, &between, Direction::Newer, position.as_ref(), ROUND)
+                    .await?;
+                let ids: Vec<OrderId> =
+                    entries.iter().map(|entry| entry.order_id.clone()).collect();
+                let round: Vec<Order> = orders
+                    .store
+                    .get_many(&ids)
+                    .await
+                    .map_err(unreadable)?
+                    .into_iter()
+                    .filter(|order| plan.only.is_none_or(|status| order.status() == status))
+                    .collect();
+                let next = (entries.len() == ROUND).then(|| entries.last().cloned());
+                Ok(Some((round, next)))
+            }
+        })
+        .map_ok(|round| stream::iter(round.into_iter().map(Ok)))
+        .try_flatten()
     }
 
     /// Orders stored at least some time ago and never mailed, oldest first
-    /// (the sparse `awaiting-email` index: one partition, however old).
+    /// (the sparse `awaiting-email` index, whatever their age).
     pub async fn not_notified(
         &self,
         stored_before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Order>, AwsError> {
-        self.read(
-            Partition::of(&schema::AWAITING_EMAIL, schema::AWAITING),
-            (timestamp(DateTime::UNIX_EPOCH), timestamp(stored_before)),
-            Direction::Newer,
-            None,
-            limit,
-        )
-        .await
+        let between = (timestamp(DateTime::UNIX_EPOCH), timestamp(stored_before));
+        let plan = Filter::Status(OrderStatus::Stored).plan(DateTime::UNIX_EPOCH, stored_before);
+        self.orders(&plan, &between, Direction::Newer, None, limit)
+            .await
     }
 
     /// When each order received between two instants went through each stage.
@@ -445,50 +552,22 @@ impl Orders {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Timing>, AwsError> {
-        let between = (timestamp(from), timestamp(to));
-        let parse = |item: &HashMap<String, AttributeValue>, name: &str| {
-            item.get(name)
-                .and_then(|value| value.as_s().ok())
-                .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-                .map(|at| at.to_utc())
-        };
-        let mut timings = Vec::new();
-        for partition in Filter::All.partitions(from, to) {
-            let mut pages = self
-                .query(&partition)
-                .key_condition_expression("#p = :p AND createdAt BETWEEN :from AND :to")
-                .expression_attribute_values(":from", AttributeValue::S(between.0.clone()))
-                .expression_attribute_values(":to", AttributeValue::S(between.1.clone()))
-                .projection_expression(
-                    "createdAt, storedAt, notifiedAt, snsMessageId, digestOrders",
-                )
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(item) = pages.next().await {
-                let item =
-                    item.map_err(|error| AwsError::from_sdk("reading order times", error))?;
-                if let (Some(received), Some(stored)) =
-                    (parse(&item, "createdAt"), parse(&item, "storedAt"))
-                {
-                    let digest = item
-                        .contains_key("digestOrders")
-                        .then(|| {
-                            item.get("snsMessageId")
-                                .and_then(|id| id.as_s().ok())
-                                .cloned()
-                        })
-                        .flatten();
-                    timings.push(Timing {
-                        received,
-                        stored,
-                        notified: parse(&item, "notifiedAt"),
-                        digest,
-                    });
-                }
-            }
-        }
-        Ok(timings)
+        Ok(self
+            .all(Filter::All, from, to)
+            .try_collect::<Vec<Order>>()
+            .await?
+            .into_iter()
+            .map(|order| Timing {
+                received: order.created_at,
+                stored: order.stored_at,
+                digest: order
+                    .notified
+                    .as_ref()
+                    .filter(|notified| notified.digest_of.is_some())
+                    .map(|notified| notified.message_id.clone()),
+                notified: order.notified.map(|notified| notified.at),
+            })
+            .collect())
     }
 
     /// Orders by what people type: an email (exact), `@domain`, the start of
@@ -566,6 +645,8 @@ impl Orders {
         })
     }
 
+    /// Up to `limit` orders of each partition of a prefix index whose
+    /// sort key starts with `key`.
     async fn prefix(
         &self,
         index: &'static Index,
@@ -575,30 +656,37 @@ impl Orders {
         if key.is_empty() {
             return Ok(Vec::new());
         }
-        let partition = Partition::of(index, initial(key));
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .query(&partition)
-                .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
-                .expression_attribute_names("#s", index.sort_key)
-                .expression_attribute_values(":prefix", AttributeValue::S(key.to_owned()))
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk("searching orders", error))?;
-            for item in output.items.unwrap_or_default() {
-                if let Some(order) = OrderItem::decode(item).map_err(unreadable)? {
-                    found.push(order);
+        let reads = group(index, &initial(key))
+            .into_iter()
+            .map(|partition| async move {
+                let mut found = Vec::new();
+                let mut start = None;
+                loop {
+                    let output = self
+                        .query(&partition)
+                        .key_condition_expression("#p = :p AND begins_with(#s, :prefix)")
+                        .expression_attribute_names("#s", index.sort_key)
+                        .expression_attribute_values(":prefix", AttributeValue::S(key.to_owned()))
+                        .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk("searching orders", error))?;
+                    for item in output.items.unwrap_or_default() {
+                        found.push(Entry::of(&item)?.order_id);
+                    }
+                    start = output.last_evaluated_key.filter(|key| !key.is_empty());
+                    if found.len() >= limit || start.is_none() {
+                        return Ok::<_, AwsError>(found);
+                    }
                 }
-            }
-            start = output.last_evaluated_key.filter(|key| !key.is_empty());
-            if found.len() >= limit || start.is_none() {
-                return Ok(found);
-            }
-        }
+            });
+        let ids: Vec<OrderId> = futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        self.store.get_many(&ids).await.map_err(unreadable)
     }
 
     /// Asks notify to mail an order (a `NOTIFY#<orderId>` item, which the

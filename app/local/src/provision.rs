@@ -95,7 +95,7 @@ async fn create_table(clients: &Clients, table: &str) -> anyhow::Result<String> 
             .key_schema(key(index.sort_key, KeyType::Range))
             .projection(
                 Projection::builder()
-                    .projection_type(ProjectionType::All)
+                    .projection_type(ProjectionType::KeysOnly)
                     .build(),
             )
             .build()

@@ -471,10 +471,10 @@ mod tests {
         json!({
             "pk": {"S": "ORDER#order-0001"}, "sk": {"S": "ORDER"},
             "orderId": {"S": "order-0001"}, "createdAt": {"S": "2026-11-24T10:00:00.000Z"}, "storedAt": {"S": "2026-11-24T10:00:00.050Z"},
-            "orderMonth": {"S": "2026-11"}, "status": {"S": "stored"}, "awaitingEmail": {"S": "yes"},
+            "monthShard": {"S": "2026-11#1"}, "status": {"S": "stored"}, "awaitingShard": {"S": "yes#3"},
             "customer": {"M": {"name": {"S": "Ana"}, "email": {"S": "ana@example.com"}}},
-            "customerEmail": {"S": "ana@example.com"}, "emailDomain": {"S": "example.com"},
-            "idInitial": {"S": "o"}, "idKey": {"S": "order-0001"}, "nameInitial": {"S": "a"}, "nameKey": {"S": "ana#2026-11-24T10:00:00.000Z"},
+            "customerEmail": {"S": "ana@example.com"}, "domainShard": {"S": "example.com#2"},
+            "idShard": {"S": "o#0"}, "idKey": {"S": "order-0001"}, "nameInitial": {"S": "a"}, "nameKey": {"S": "ana#2026-11-24T10:00:00.000Z"},
             "items": {"L": [{"M": {"sku": {"S": "GC-500"}, "name": {"S": "Glass cleaner"}, "quantity": {"N": "2"}, "unitPrice": {"N": "1299"}}}]},
             "currency": {"S": "USD"}, "total": {"N": "2598"}, "requestHash": {"S": "abc"}
         })

@@ -273,7 +273,7 @@ fn the_table_matches_the_local_stack() {
             expected.name
         );
         assert_eq!(
-            index["Projection"]["ProjectionType"], "ALL",
+            index["Projection"]["ProjectionType"], "KEYS_ONLY",
             "{}",
             expected.name
         );

@@ -121,7 +121,10 @@ impl TableShape {
         keys.extend(index.sort_key.iter());
         keys.extend(self.sort_key.iter());
         if !item.contains_key(&index.partition_key)
-            || index.sort_key.as_ref().is_some_and(|sk| !item.contains_key(sk))
+            || index
+                .sort_key
+                .as_ref()
+                .is_some_and(|sk| !item.contains_key(sk))
         {
             return None;
         }
@@ -222,7 +225,10 @@ mod tests {
         assert_eq!(value_size(&AttributeValue::Null(true)), 1);
         // Binary: raw bytes, not base64.
         assert_eq!(
-            value_size(&AttributeValue::B(aws_smithy_types::Blob::new(vec![0u8; 10]))),
+            value_size(&AttributeValue::B(aws_smithy_types::Blob::new(vec![
+                0u8;
+                10
+            ]))),
             10
         );
         // List and Map: 3 bytes, plus 1 an element; empty ones are 3.
