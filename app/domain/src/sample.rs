@@ -97,10 +97,113 @@ pub fn orders(count: usize) -> Vec<Value> {
         .collect()
 }
 
+/// How often English words start with each letter, in tenths of a percent
+/// (Wikipedia, "Letter frequency", first letters of English words): flash-sale
+/// names start by these.
+const FIRST_LETTERS: [(char, usize); 26] = [
+    ('t', 160),
+    ('a', 117),
+    ('o', 76),
+    ('s', 78),
+    ('w', 55),
+    ('c', 52),
+    ('b', 44),
+    ('p', 43),
+    ('h', 42),
+    ('f', 40),
+    ('m', 38),
+    ('i', 39),
+    ('d', 32),
+    ('r', 28),
+    ('l', 24),
+    ('e', 28),
+    ('n', 23),
+    ('g', 16),
+    ('u', 12),
+    ('v', 8),
+    ('y', 8),
+    ('j', 5),
+    ('k', 6),
+    ('q', 2),
+    ('x', 1),
+    ('z', 1),
+];
+
+const SURNAMES: [&str; 8] = [
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
+];
+
+/// A second of a flash sale: `count` orders with an id each, the way a
+/// shop's checkout sends them. 40% of customers are on one mail provider
+/// (`gmail.com`), names start by English first-letter frequency, every
+/// idempotency key starts `order-`, and every customer is new.
+pub fn flash_sale(count: usize) -> Vec<(String, Value)> {
+    let mut random = Lcg(2_000);
+    let letters: usize = FIRST_LETTERS.iter().map(|(_, weight)| weight).sum();
+    let bodies = orders(count);
+    bodies
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut body)| {
+            let mut pick = random.below(letters);
+            let initial = FIRST_LETTERS
+                .iter()
+                .find(|(_, weight)| {
+                    let here = pick < *weight;
+                    pick = pick.saturating_sub(*weight);
+                    here
+                })
+                .map_or('t', |(letter, _)| *letter);
+            let given = format!(
+                "{}{}",
+                initial.to_ascii_uppercase(),
+                &"amelia"[..1 + random.below(5)]
+            );
+            let surname = SURNAMES[random.below(SURNAMES.len())];
+            let domain = match random.below(10) {
+                0..4 => "gmail.com".to_owned(),
+                _ => format!("mail{}.example.com", random.below(500)),
+            };
+            let email = format!(
+                "{}.{}{n}@{domain}",
+                given.to_lowercase(),
+                surname.to_lowercase()
+            );
+            body["customer"] = json!({"name": format!("{given} {surname}"), "email": email});
+            (format!("order-{:08x}-{n:06}", random.below(1 << 30)), body)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::OrderRequest;
+
+    #[test]
+    fn a_flash_sale_has_the_skew_it_promises() {
+        let sale = flash_sale(2_000);
+        let on_gmail = sale
+            .iter()
+            .filter(|(_, body)| {
+                body["customer"]["email"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("@gmail.com")
+            })
+            .count();
+        assert!((700..900).contains(&on_gmail), "{on_gmail}");
+        let on_t = sale
+            .iter()
+            .filter(|(_, body)| body["customer"]["name"].as_str().unwrap().starts_with('T'))
+            .count();
+        assert!((250..400).contains(&on_t), "{on_t}");
+        for (id, body) in &sale {
+            assert!(id.starts_with("order-"));
+            crate::OrderId::parse(id.clone()).unwrap();
+            OrderRequest::from_json(body).unwrap();
+        }
+    }
 
     #[test]
     fn sample_orders_are_valid_and_repeatable() {

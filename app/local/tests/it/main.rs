@@ -20,4 +20,5 @@ mod ops;
 mod pages;
 mod permissions;
 mod rehearsal;
+mod scale;
 mod schema;

@@ -114,6 +114,40 @@ impl Writes {
 }
 
 impl TableShape {
+    /// The shape DynamoDB reports for a table (`DescribeTable`).
+    pub fn described(table: &aws_sdk_dynamodb::types::TableDescription) -> Self {
+        use aws_sdk_dynamodb::types::{KeySchemaElement, KeyType, ProjectionType};
+        let key = |schema: &[KeySchemaElement], kind: KeyType| {
+            schema
+                .iter()
+                .find(|element| *element.key_type() == kind)
+                .map(|element| element.attribute_name().to_owned())
+        };
+        Self {
+            partition_key: key(table.key_schema(), KeyType::Hash).unwrap_or_default(),
+            sort_key: key(table.key_schema(), KeyType::Range),
+            indexes: table
+                .global_secondary_indexes()
+                .iter()
+                .map(|index| IndexShape {
+                    name: index.index_name().unwrap_or_default().to_owned(),
+                    partition_key: key(index.key_schema(), KeyType::Hash).unwrap_or_default(),
+                    sort_key: key(index.key_schema(), KeyType::Range),
+                    projection: match index.projection().and_then(|p| p.projection_type()) {
+                        Some(ProjectionType::KeysOnly) => Projection::KeysOnly,
+                        Some(ProjectionType::Include) => Projection::Include(
+                            index
+                                .projection()
+                                .map(|p| p.non_key_attributes().to_vec())
+                                .unwrap_or_default(),
+                        ),
+                        _ => Projection::All,
+                    },
+                })
+                .collect(),
+        }
+    }
+
     /// The entry `index` holds for `item`, or `None` when the item lacks
     /// one of the index's keys (a sparse index leaves it out).
     pub fn index_entry(&self, index: &IndexShape, item: &Item) -> Option<Item> {
