@@ -3,6 +3,7 @@
 //! pollers that call the very handlers the Lambda binaries run.
 
 pub mod api;
+pub mod capacity;
 pub mod clients;
 pub mod demo;
 pub mod emulator;

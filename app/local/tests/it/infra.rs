@@ -503,3 +503,26 @@ fn the_sam_transform_gives_what_the_code_relies_on() {
         "SAM made no role of its own"
     );
 }
+
+#[test]
+fn the_capacity_model_plays_the_templates_defaults() {
+    use local_stack::capacity::{Behaviour, Setting};
+    let template = template();
+    let default = |name: &str| {
+        template["Parameters"][name]["Default"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("parameter {name} has a numeric default"))
+    };
+    let defaults = Setting::DEFAULTS;
+    assert_eq!(default("ApiRateLimit"), defaults.api_rate);
+    assert_eq!(default("ApiBurstLimit"), defaults.api_burst);
+    assert_eq!(
+        default("IngestMaximumConcurrency"),
+        defaults.ingest_concurrency
+    );
+    assert_eq!(default("OrderEmailsPerSecond"), defaults.emails_per_second);
+    assert_eq!(
+        Behaviour::MEASURED.batch,
+        f64::from(settings::INGEST_BATCH_SIZE)
+    );
+}
