@@ -21,6 +21,7 @@ pub struct SqsTrigger {
     pub queue_url: String,
     pub queue_arn: String,
     pub handler: Ingest,
+    pub invocations: crate::stack::InvocationLog,
     /// When set, a failed message comes back after this, doubled at each
     /// receive, instead of after the queue's visibility timeout (3 minutes,
     /// as deployed): for the tests. Doubling spreads its `maxReceiveCount`
@@ -76,7 +77,9 @@ impl SqsTrigger {
             .into_iter()
             .map(|m| event_message(m, &self.queue_arn))
             .collect();
+        let started = std::time::Instant::now();
         let response = self.handler.handle(event).await;
+        self.invocations.record(started.elapsed());
         let failed: HashSet<String> = response
             .batch_item_failures
             .into_iter()

@@ -64,13 +64,30 @@ pub struct StackOptions {
 }
 
 /// Every AWS call each deployed part made here: the order API (API
-/// Gateway's integration on AWS), ingest, notify and the dashboard.
+/// Gateway's integration on AWS), ingest, notify and the dashboard; and
+/// each invocation the event-source pollers made of ingest and notify.
 #[derive(Debug, Clone, Default)]
 pub struct CallLogs {
     pub order_api: CallLog,
     pub ingest: CallLog,
     pub notify: CallLog,
     pub dashboard: CallLog,
+    pub ingest_invocations: InvocationLog,
+    pub notify_invocations: InvocationLog,
+}
+
+/// How long each invocation of a function took, as Lambda would bill it.
+#[derive(Debug, Clone, Default)]
+pub struct InvocationLog(Arc<Mutex<Vec<std::time::Duration>>>);
+
+impl InvocationLog {
+    pub fn record(&self, took: std::time::Duration) {
+        self.0.lock().expect("invocation log lock").push(took);
+    }
+
+    pub fn durations(&self) -> Vec<std::time::Duration> {
+        self.0.lock().expect("invocation log lock").clone()
+    }
 }
 
 pub struct LocalStack {
@@ -183,6 +200,7 @@ impl LocalStack {
             queue_arn: stack.resources.queue_arn.clone(),
             handler: stack.ingest(),
             redeliver_after: options.redeliver_after,
+            invocations: stack.calls.ingest_invocations.clone(),
         };
         let stream_trigger = StreamTrigger {
             streams: stack.clients.streams.clone(),
@@ -190,6 +208,7 @@ impl LocalStack {
             stream_arn: stack.resources.stream_arn.clone(),
             on_failure_queue_url: stack.resources.notify_failures_queue_url.clone(),
             handler: stack.notify(),
+            invocations: stack.calls.notify_invocations.clone(),
         };
         stack.tasks = vec![
             tokio::spawn(async move {

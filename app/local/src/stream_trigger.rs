@@ -26,6 +26,7 @@ pub struct StreamTrigger {
     pub stream_arn: String,
     pub on_failure_queue_url: String,
     pub handler: Notify,
+    pub invocations: crate::stack::InvocationLog,
 }
 
 #[derive(Default)]
@@ -142,7 +143,9 @@ impl StreamTrigger {
         let batch_len = batch.len();
         let mut event = Event::default();
         event.records = batch;
+        let started = std::time::Instant::now();
         let response = self.handler.handle(event).await;
+        self.invocations.record(started.elapsed());
         let failed_at = response
             .batch_item_failures
             .first()
