@@ -9,7 +9,6 @@
 //! `cargo test`, which runs each benchmark once). `scripts/bench` runs it.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -18,7 +17,6 @@ use domain::{OrderId, OrderStatus};
 use local_stack::{LocalStack, Moto, StackOptions};
 use pipeline::store::orders::to_item;
 use pipeline::store::sizing::{self, TableShape};
-use pipeline::table::Key;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -63,21 +61,9 @@ async fn measure(moto: &Moto, count: usize, prices: &Prices) -> Vec<Line> {
     let stack = LocalStack::start(
         moto.endpoint(),
         StackOptions {
-            prefix: format!("cost{}", std::process::id()),
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            notification_email: Some("staff@example.com".to_owned()),
-            print_emails: false,
             run_pipeline: true,
-            admin_password: "benchmark-password".to_owned(),
-            session_secret: "benchmark-session-secret-of-32-characters".to_owned(),
-            api_errors: local_stack::api::ErrorDetail::FieldLevel,
-            shop_time_zone: chrono_tz::Tz::UTC,
-            email_rate: pipeline::email_rate::EmailRate::DEFAULT,
-            check_prices: false,
-            order_api_auth: local_stack::api::OrderApiAuth::Signed(
-                local_stack::api::signature::CheckoutKey::generate(),
-            ),
-            redeliver_after: None,
+            notification_email: Some("staff@example.com".to_owned()),
+            ..StackOptions::benchmark(format!("cost{}", std::process::id()))
         },
     )
     .await
@@ -146,14 +132,9 @@ async fn measure(moto: &Moto, count: usize, prices: &Prices) -> Vec<Line> {
     let mut write_units = 0;
     for order in &orders {
         let marked = store
-            .client()
-            .get_item()
-            .table_name(store.table())
-            .set_key(Some(Key::order(order.id.as_str()).to_attributes()))
-            .send()
+            .item(&order.id)
             .await
             .expect("the order's item")
-            .item
             .expect("the stored order");
         let mut as_stored = order.clone();
         as_stored.notified = None;

@@ -7,8 +7,6 @@
 //!
 //! `cargo bench -p local-stack --bench order_listing`
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dashboard::orders::{Filter, ListQuery, MAX_RANGE_DAYS};
@@ -23,23 +21,7 @@ fn benchmarking() -> bool {
 async fn seeded_stack(moto: &Moto, per_day: usize) -> LocalStack {
     let stack = LocalStack::start(
         moto.endpoint(),
-        StackOptions {
-            prefix: format!("bench{}", std::process::id()),
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            notification_email: None,
-            print_emails: false,
-            run_pipeline: false,
-            admin_password: "benchmark-password".to_owned(),
-            session_secret: "benchmark-session-secret-of-32-characters".to_owned(),
-            api_errors: local_stack::api::ErrorDetail::FieldLevel,
-            shop_time_zone: chrono_tz::Tz::UTC,
-            email_rate: pipeline::email_rate::EmailRate::DEFAULT,
-            check_prices: false,
-            order_api_auth: local_stack::api::OrderApiAuth::Signed(
-                local_stack::api::signature::CheckoutKey::generate(),
-            ),
-            redeliver_after: None,
-        },
+        StackOptions::benchmark(format!("bench{}", std::process::id())),
     )
     .await
     .expect("the stack starts");

@@ -63,6 +63,28 @@ pub struct StackOptions {
     pub check_prices: bool,
 }
 
+impl StackOptions {
+    /// A stack for a benchmark: its own prefix, a free port, signed callers,
+    /// no email address and the pipeline off unless the benchmark says.
+    pub fn benchmark(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            listen: std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
+            notification_email: None,
+            print_emails: false,
+            run_pipeline: false,
+            admin_password: "benchmark-password".to_owned(),
+            session_secret: "benchmark-session-secret-of-32-characters".to_owned(),
+            api_errors: ErrorDetail::FieldLevel,
+            shop_time_zone: chrono_tz::Tz::UTC,
+            redeliver_after: None,
+            email_rate: EmailRate::DEFAULT,
+            order_api_auth: OrderApiAuth::Signed(crate::api::signature::CheckoutKey::generate()),
+            check_prices: false,
+        }
+    }
+}
+
 /// Every AWS call each deployed part made here: the order API (API
 /// Gateway's integration on AWS), ingest, notify and the dashboard; and
 /// each invocation the event-source pollers made of ingest and notify.

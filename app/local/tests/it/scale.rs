@@ -9,7 +9,6 @@ use chrono::{DateTime, Duration, Utc};
 use domain::{Notified, Order, OrderId, OrderRequest};
 use futures::{StreamExt, TryStreamExt, stream};
 use pipeline::store::sizing::{TableShape, Writes};
-use pipeline::table::Key;
 
 use crate::support;
 
@@ -117,14 +116,8 @@ async fn raw_item(
     order: &Order,
 ) -> pipeline::store::sizing::Item {
     store
-        .client()
-        .get_item()
-        .table_name(store.table())
-        .set_key(Some(Key::order(order.id.as_str()).to_attributes()))
-        .consistent_read(true)
-        .send()
+        .item(&order.id)
         .await
         .unwrap()
-        .item
         .expect("the stored order")
 }

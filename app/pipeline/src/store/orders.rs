@@ -364,6 +364,18 @@ impl OrderStore {
 
     /// Reads an order with a strongly consistent read.
     pub async fn get(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        match self.item(id).await? {
+            Some(item) => OrderItem::decode(item),
+            None => Ok(None),
+        }
+    }
+
+    /// An order's item as DynamoDB holds it (strongly consistent): for
+    /// pricing its writes with `sizing`.
+    pub async fn item(
+        &self,
+        id: &OrderId,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -373,10 +385,7 @@ impl OrderStore {
             .send()
             .await
             .map_err(|error| AwsError::from_sdk(format!("reading order {id}"), error))?;
-        match output.item {
-            Some(item) => OrderItem::decode(item),
-            None => Ok(None),
-        }
+        Ok(output.item)
     }
 
     /// Which of these orders already say they were notified, in one
