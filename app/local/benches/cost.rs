@@ -16,7 +16,7 @@ use futures::StreamExt;
 use domain::{OrderId, OrderStatus};
 use local_stack::{LocalStack, Moto, StackOptions};
 use pipeline::store::orders::to_item;
-use pipeline::store::sizing::{self, TableShape};
+use pipeline::store::sizing;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -120,15 +120,7 @@ async fn measure(moto: &Moto, count: usize, prices: &Prices) -> Vec<Line> {
     // The mailbox polls its queue: let the last digest arrive.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let description = stack
-        .clients
-        .dynamodb
-        .describe_table()
-        .table_name(store.table())
-        .send()
-        .await
-        .expect("the table");
-    let shape = TableShape::described(description.table().expect("a table"));
+    let shape = store.described_shape().await.expect("the table");
     let mut write_units = 0;
     for order in &orders {
         let marked = store

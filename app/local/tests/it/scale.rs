@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use domain::{Notified, Order, OrderId, OrderRequest};
 use futures::{StreamExt, TryStreamExt, stream};
-use pipeline::store::sizing::{TableShape, Writes};
+use pipeline::store::sizing::Writes;
 
 use crate::support;
 
@@ -28,15 +28,10 @@ async fn a_flash_sale_second_has_no_hot_key_and_a_known_write_cost() {
     }
     let stack = support::stack(false).await;
     let store = stack.orders();
-    let description = stack
-        .clients
-        .dynamodb
-        .describe_table()
-        .table_name(store.table())
-        .send()
+    let shape = store
+        .described_shape()
         .await
         .expect("the table's description");
-    let shape = TableShape::described(description.table().expect("a table"));
     let minute: DateTime<Utc> = "2026-11-27T09:00:00Z".parse().unwrap();
     let sale = domain::sample::flash_sale(ORDERS_A_SECOND);
     let priced: Vec<(Writes, Writes, pipeline::store::sizing::Item)> =

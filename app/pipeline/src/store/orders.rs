@@ -388,6 +388,23 @@ impl OrderStore {
         Ok(output.item)
     }
 
+    /// The table's keys and indexes as DynamoDB describes them, for pricing
+    /// writes with `sizing`.
+    pub async fn described_shape(&self) -> Result<crate::store::sizing::TableShape, StoreError> {
+        let output = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("describing the orders table", error))?;
+        let table = output.table.ok_or_else(|| StoreError::Corrupt {
+            key: self.table.clone(),
+            reason: "DescribeTable returned no table".to_owned(),
+        })?;
+        Ok(crate::store::sizing::TableShape::described(&table))
+    }
+
     /// Which of these orders already say they were notified, in one
     /// strongly consistent read (at most 100 ids).
     pub async fn notified_among(&self, ids: &[OrderId]) -> Result<Vec<OrderId>, StoreError> {
