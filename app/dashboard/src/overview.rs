@@ -7,12 +7,12 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use chrono_tz::Tz;
 
 use std::collections::HashSet;
 
-use crate::orders::Timing;
+use crate::orders::{Timing, start_of_day};
 use crate::outcome::ActionError;
 use crate::{Dashboard, QueueStats, SubscriptionStatus};
 
@@ -104,20 +104,6 @@ pub struct Overview {
     pub pending_subscriptions: Vec<String>,
     /// Orders received in the last 24 hours that were mailed in digests.
     pub digested: Digested,
-}
-
-/// Where the shop's day that holds `now` began.
-pub fn start_of_day(now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
-    day_start(now.with_timezone(&zone).date_naive(), zone)
-}
-
-/// Where a day of the shop's begins (`day` in its time zone).
-pub fn day_start(day: chrono::NaiveDate, zone: Tz) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
-    zone.from_local_datetime(&midnight)
-        .earliest()
-        .unwrap_or_else(|| zone.from_utc_datetime(&midnight))
-        .with_timezone(&Utc)
 }
 
 /// Buckets orders into the 24 hours ending with the hour of `now`.

@@ -143,8 +143,8 @@ pub fn to_csv(products: &[Product]) -> String {
     for product in products {
         writer
             .write_record([
-                crate::ui::downloads::cell(product.sku.as_str()),
-                crate::ui::downloads::cell(product.name.as_str()),
+                crate::spreadsheet::cell(product.sku.as_str()),
+                crate::spreadsheet::cell(product.name.as_str()),
                 product.currency.code().to_owned(),
                 product.unit_price.plain(product.currency),
                 if product.active { "yes" } else { "no" }.to_owned(),

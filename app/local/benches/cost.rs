@@ -141,7 +141,7 @@ async fn measure(moto: &Moto, count: usize, prices: &Prices) -> Vec<Line> {
     };
     let n = count as f64;
     let logs = &stack.calls;
-    let invocations = |log: &local_stack::stack::InvocationLog| {
+    let invocations = |log: &local_stack::invocations::InvocationLog| {
         let durations = log.durations();
         // Lambda bills each invocation's duration rounded up to the millisecond.
         let billed_ms: u128 = durations

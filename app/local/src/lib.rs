@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod events;
 pub mod faults;
 pub mod http;
+pub mod invocations;
 pub mod java_patterns;
 pub mod mailbox;
 pub mod moto;

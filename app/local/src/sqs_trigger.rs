@@ -21,7 +21,7 @@ pub struct SqsTrigger {
     pub queue_url: String,
     pub queue_arn: String,
     pub handler: Ingest,
-    pub invocations: crate::stack::InvocationLog,
+    pub invocations: crate::invocations::InvocationLog,
     /// When set, a failed message comes back after this, doubled at each
     /// receive, instead of after the queue's visibility timeout (3 minutes,
     /// as deployed): for the tests. Doubling spreads its `maxReceiveCount`

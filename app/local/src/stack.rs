@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 use crate::Clients;
 use crate::api::signature::{CheckoutKey, sign_request};
 use crate::api::{self, ErrorDetail, OrderApiAuth};
+use crate::invocations::InvocationLog;
 use crate::mailbox::{DeliveredEmail, Mailbox, Suspension};
 use crate::provision::{Resources, provision};
 use crate::sqs_trigger::SqsTrigger;
@@ -96,20 +97,6 @@ pub struct CallLogs {
     pub dashboard: CallLog,
     pub ingest_invocations: InvocationLog,
     pub notify_invocations: InvocationLog,
-}
-
-/// How long each invocation of a function took, as Lambda would bill it.
-#[derive(Debug, Clone, Default)]
-pub struct InvocationLog(Arc<Mutex<Vec<std::time::Duration>>>);
-
-impl InvocationLog {
-    pub fn record(&self, took: std::time::Duration) {
-        self.0.lock().expect("invocation log lock").push(took);
-    }
-
-    pub fn durations(&self) -> Vec<std::time::Duration> {
-        self.0.lock().expect("invocation log lock").clone()
-    }
 }
 
 pub struct LocalStack {

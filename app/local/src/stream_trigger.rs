@@ -26,7 +26,7 @@ pub struct StreamTrigger {
     pub stream_arn: String,
     pub on_failure_queue_url: String,
     pub handler: Notify,
-    pub invocations: crate::stack::InvocationLog,
+    pub invocations: crate::invocations::InvocationLog,
 }
 
 #[derive(Default)]

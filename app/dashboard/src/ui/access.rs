@@ -13,7 +13,7 @@ use leptos::server_fn::ServerFn;
 
 use crate::auth::{Access, Admin, CurrentUser, Level, Operator, Role, Viewer};
 use crate::outcome::ActionError;
-use crate::web::gate::{Kind, Visitor};
+use crate::request::Visitor;
 
 /// A level that needs someone signed in.
 pub trait SignedIn: Level {}
@@ -109,68 +109,5 @@ pub trait Action: ServerFn {
 
     fn authorize() -> Result<Granted<Self::Needs>, ActionError> {
         Granted::check().map_err(ActionError::from)
-    }
-}
-
-/// Renders page `P` if the visitor may see it (the route's `view`).
-pub fn gated<P: Page>() -> AnyView {
-    match Granted::<P::Needs>::check() {
-        Ok(granted) => P::view(granted),
-        Err(Denied::SignIn) => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                let here = use_context::<axum::http::request::Parts>()
-                    .and_then(|parts| parts.uri.path_and_query().map(|p| p.to_string()))
-                    .unwrap_or_else(|| "/".to_owned());
-                let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
-                response.set_status(axum::http::StatusCode::SEE_OTHER);
-                if let Ok(location) = axum::http::HeaderValue::from_str(&format!("/login?{next}")) {
-                    response.insert_header(axum::http::header::LOCATION, location);
-                }
-            }
-            ().into_any()
-        }
-        Err(Denied::NotAllowed { needs, .. }) => super::layout::not_allowed(needs).into_any(),
-    }
-}
-
-/// One page, action or download, with who may reach it.
-#[derive(Debug, Clone, Copy)]
-pub struct Endpoint {
-    pub path: &'static str,
-    pub access: Access,
-    pub kind: Kind,
-    /// For actions: the page to come back to.
-    pub page: &'static str,
-    /// For downloads: what serves it.
-    pub download: Option<super::downloads::Handler>,
-}
-
-pub const fn page<P: Page>() -> Endpoint {
-    Endpoint {
-        path: P::PATH,
-        access: <P::Needs as Level>::ACCESS,
-        kind: Kind::Page,
-        page: P::PATH,
-        download: None,
-    }
-}
-
-pub const fn action<A: Action>() -> Endpoint {
-    Endpoint {
-        path: A::PATH,
-        access: <A::Needs as Level>::ACCESS,
-        kind: Kind::Action,
-        page: A::PAGE,
-        download: None,
-    }
-}
-
-pub const fn download<D: super::downloads::Download>() -> Endpoint {
-    Endpoint {
-        path: D::PATH,
-        access: <D::Needs as Level>::ACCESS,
-        kind: Kind::Download,
-        page: D::PATH,
-        download: Some(super::downloads::serve::<D>),
     }
 }

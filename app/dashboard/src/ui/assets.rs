@@ -5,7 +5,6 @@
 
 use std::sync::LazyLock;
 
-use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::{EmbeddedFile, RustEmbed};
@@ -79,12 +78,12 @@ fn respond(file: &EmbeddedFile, cache: &'static str) -> Response {
         .into_response()
 }
 
-/// `GET /assets/{file}`: only exact hashed names.
-pub async fn serve(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|asset| asset.hashed_name == file) {
-        Some(asset) => respond(&asset.file, "public, max-age=31536000, immutable"),
-        None => super::super::web::refusal::not_found().await,
-    }
+/// The answer for `GET /assets/{file}`: only exact hashed names have one.
+pub fn hashed(file: &str) -> Option<Response> {
+    ASSETS
+        .iter()
+        .find(|asset| asset.hashed_name == file)
+        .map(|asset| respond(&asset.file, "public, max-age=31536000, immutable"))
 }
 
 /// The favicon at the root, where browsers look for it uninvited.

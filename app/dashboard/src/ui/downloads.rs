@@ -13,10 +13,11 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 
 use super::access::{Denied, Granted};
-use super::pages::orders::Filters;
 use crate::Dashboard;
 use crate::auth::{Admin, Level, Operator, Viewer};
-use crate::web::gate::Visitor;
+use crate::orders::filters::Filters;
+use crate::request::Visitor;
+use crate::spreadsheet;
 
 pub const ORDERS_CSV: &str = "/orders/export.csv";
 pub const PRODUCTS_CSV: &str = "/products/export.csv";
@@ -31,9 +32,6 @@ pub trait Download: 'static {
         request: Request,
     ) -> BoxFuture<'static, Response>;
 }
-
-/// How the router calls a download.
-pub type Handler = fn(Dashboard, Visitor, Request) -> BoxFuture<'static, Response>;
 
 /// Checks the download's level against the visitor, then serves it.
 pub fn serve<D: Download>(
@@ -61,19 +59,6 @@ fn query(request: &Request) -> HashMap<String, String> {
         .query()
         .and_then(|query| serde_urlencoded::from_str(query).ok())
         .unwrap_or_default()
-}
-
-/// A cell that a spreadsheet would run as a formula is written as text:
-/// one that starts with `= + - @`, a tab or a carriage return, also after
-/// spaces or other whitespace (spreadsheets skip those before a formula).
-pub fn cell(text: &str) -> String {
-    let first = text
-        .chars()
-        .find(|c| !domain::text::is_whitespace(*c) || matches!(c, '\t' | '\r'));
-    match first {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
-    }
 }
 
 pub const CSV_HEADER: [&str; 15] = [
@@ -157,16 +142,10 @@ pub fn csv_rows(order: &domain::Order, zone: chrono_tz::Tz) -> Vec<Vec<String>> 
                 country.clone(),
             ]
             .iter()
-            .map(|text| cell(text))
+            .map(|text| spreadsheet::cell(text))
             .collect()
         })
         .collect()
-}
-
-fn csv_line(cells: &[String]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(cells).expect("writing to memory");
-    writer.into_inner().expect("writing to memory")
 }
 
 /// A CSV file the browser saves as `name`.
@@ -210,7 +189,7 @@ impl Download for OrdersCsv {
             let name = format!("orders-{}-to-{}.csv", filters.from, filters.to);
             let header_line = {
                 let mut bytes = "\u{FEFF}".as_bytes().to_vec();
-                bytes.extend(csv_line(&CSV_HEADER.map(str::to_owned)));
+                bytes.extend(spreadsheet::line(&CSV_HEADER));
                 bytes
             };
             let rows = dashboard.orders.all(filter, from, to).map(move |order| {
@@ -218,7 +197,7 @@ impl Download for OrdersCsv {
                     .map(|order| {
                         csv_rows(&order, zone)
                             .iter()
-                            .flat_map(|row| csv_line(row))
+                            .flat_map(|row| spreadsheet::line(row))
                             .collect::<Vec<u8>>()
                     })
                     .map_err(|error| {
@@ -297,32 +276,5 @@ impl Download for ProductsCsv {
                 Err(error) => crate::web::refusal::page(error.status(), &error.to_string()),
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cell;
-
-    #[test]
-    fn formulas_are_written_as_text_even_after_whitespace() {
-        for formula in [
-            "=1+1",
-            "+1",
-            "-1",
-            "@SUM(A1)",
-            "\tx",
-            "\rx",
-            " =HYPERLINK(\"https://evil.example\")",
-            "  +1",
-            "\u{3000}-1",
-            "\u{A0}@x",
-            " \t=1",
-        ] {
-            assert_eq!(cell(formula), format!("'{formula}"), "{formula:?}");
-        }
-        for text in ["Ana Souza", "1 = 1", "GC-500", " plain", "", "a@b.co"] {
-            assert_eq!(cell(text), text, "{text:?}");
-        }
     }
 }

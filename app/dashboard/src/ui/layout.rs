@@ -10,10 +10,10 @@ use leptos_router::hooks::use_location;
 use super::ENDPOINTS;
 use super::access::visitor;
 use super::actions::Logout;
-use super::flash::{self, Kind};
 use super::pages::widgets::{Csrf, Empty, Heading};
 use crate::auth::{Access, Role};
-use crate::web::gate::{Kind as EndpointKind, Refused};
+use crate::request::flash::{self, Kind};
+use crate::request::{Endpoint, Refused};
 
 const SECTIONS: [(&str, &str); 8] = [
     ("/", "Overview"),
@@ -30,8 +30,8 @@ const SECTIONS: [(&str, &str); 8] = [
 pub fn page_access(path: &str) -> Option<Access> {
     ENDPOINTS
         .iter()
-        .find(|endpoint| endpoint.kind == EndpointKind::Page && endpoint.path == path)
-        .map(|endpoint| endpoint.access)
+        .find(|endpoint| matches!(endpoint, Endpoint::Page { path: page, .. } if *page == path))
+        .map(Endpoint::access)
 }
 
 /// Whether the visitor of this request may open the page at `path`.
@@ -116,7 +116,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         Kind::Success => "flash ok",
                         Kind::Error => "flash error",
                     };
-                    view! { <p class=class id=super::flash::MESSAGE_ID>{flash.message}</p> }
+                    view! { <p class=class id=flash::MESSAGE_ID>{flash.message}</p> }
                 })}
             </div>
             {match refused {

@@ -8,7 +8,6 @@ pub mod access;
 pub mod actions;
 pub mod assets;
 pub mod downloads;
-pub mod flash;
 pub mod format;
 pub mod layout;
 pub mod pages;
@@ -19,7 +18,10 @@ use leptos_router::components::{Route, Router as LeptosRouter, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::Dashboard;
-use access::{Endpoint, action, download, gated, page};
+use crate::auth::Level;
+use crate::request::Endpoint;
+use access::{Action, Denied, Granted, Page};
+use downloads::Download;
 use layout::Layout;
 use pages::{
     ActivityPage, DeadLetterPage, DeadLettersPage, LoginPage, NotFound, NotNotifiedPage, OrderPage,
@@ -63,6 +65,53 @@ pub const ENDPOINTS: &[Endpoint] = &[
     action::<actions::SetProductActive>(),
     action::<actions::ImportProducts>(),
 ];
+
+/// The endpoint of page `P`, with the level it declares.
+pub const fn page<P: Page>() -> Endpoint {
+    Endpoint::Page {
+        path: P::PATH,
+        access: <P::Needs as Level>::ACCESS,
+    }
+}
+
+/// The endpoint of action `A`, with the level it declares.
+pub const fn action<A: Action>() -> Endpoint {
+    Endpoint::Action {
+        path: A::PATH,
+        access: <A::Needs as Level>::ACCESS,
+        page: A::PAGE,
+    }
+}
+
+/// The endpoint of download `D`, with the level it declares.
+pub const fn download<D: Download>() -> Endpoint {
+    Endpoint::Download {
+        path: D::PATH,
+        access: <D::Needs as Level>::ACCESS,
+        serve: downloads::serve::<D>,
+    }
+}
+
+/// Renders page `P` if the visitor may see it (the route's `view`).
+pub fn gated<P: Page>() -> AnyView {
+    match Granted::<P::Needs>::check() {
+        Ok(granted) => P::view(granted),
+        Err(Denied::SignIn) => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                let here = use_context::<axum::http::request::Parts>()
+                    .and_then(|parts| parts.uri.path_and_query().map(|p| p.to_string()))
+                    .unwrap_or_else(|| "/".to_owned());
+                let next = serde_urlencoded::to_string([("next", here)]).unwrap_or_default();
+                response.set_status(axum::http::StatusCode::SEE_OTHER);
+                if let Ok(location) = axum::http::HeaderValue::from_str(&format!("/login?{next}")) {
+                    response.insert_header(axum::http::header::LOCATION, location);
+                }
+            }
+            ().into_any()
+        }
+        Err(Denied::NotAllowed { needs, .. }) => layout::not_allowed(needs).into_any(),
+    }
+}
 
 pub fn shell() -> impl IntoView {
     view! {

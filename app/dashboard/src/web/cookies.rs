@@ -10,7 +10,7 @@ use axum_extra::extract::cookie::{Cookie, Key, PrivateCookieJar, SameSite};
 use cookie::time::Duration;
 
 use crate::auth::session::{LIFETIME_SECS, Session};
-use crate::ui::flash::Flash;
+use crate::request::flash::Flash;
 
 /// How long a flash message waits for the next page.
 const FLASH_SECS: i64 = 120;

@@ -16,8 +16,7 @@ use super::canonical;
 use super::cookies::Cookies;
 use super::gate::MAX_FORM_BYTES;
 use crate::outcome::{ActionError, Done, SessionChange};
-use crate::ui::access::Endpoint;
-use crate::ui::flash::Flash;
+use crate::request::flash::Flash;
 
 /// Form fields never echoed back into a failed form.
 fn secret(field: &str) -> bool {
@@ -84,8 +83,10 @@ fn session_cookies(
     }
 }
 
+/// Runs the action at `path`, coming back to `page` unless the form says where.
 pub async fn run(
-    endpoint: Endpoint,
+    path: &'static str,
+    page: &'static str,
     cookies: Arc<Cookies>,
     context: impl Fn() + Clone + Send + 'static,
     request: Request,
@@ -97,7 +98,7 @@ pub async fn run(
     let form = from_a_form(&parts.headers);
     let back = return_to(&bytes)
         .or_else(|| came_from(&parts.headers))
-        .unwrap_or_else(|| endpoint.page.to_owned());
+        .unwrap_or_else(|| page.to_owned());
     let jar = cookies.jar(&parts.headers);
     parts
         .extensions
@@ -148,7 +149,7 @@ pub async fn run(
                     .collect();
             }
             flash.input = echoed;
-            flash.form = endpoint.path.to_owned();
+            flash.form = path.to_owned();
             let jar = cookies.with_flash(jar, &flash);
             (jar, Redirect::to(&back)).into_response()
         }

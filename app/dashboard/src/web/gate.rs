@@ -23,38 +23,12 @@ use serde::Deserialize;
 
 use super::cookies::Cookies;
 use super::refusal;
-use crate::auth::session::Session;
-use crate::auth::{Access, Auth, CurrentUser};
+use crate::auth::{Access, Auth};
+use crate::request::{Kind, Refused, Visitor};
 
 /// The largest form the dashboard accepts (an edited dead letter of 64 KiB,
 /// percent-encoded, with room to spare).
 pub const MAX_FORM_BYTES: usize = 512 * 1024;
-
-/// Who is asking, as the gate found out; every endpoint's request has one.
-#[derive(Debug, Clone)]
-pub enum Visitor {
-    Anonymous,
-    Signed {
-        user: CurrentUser,
-        session: Box<Session>,
-    },
-}
-
-impl Visitor {
-    pub fn user(&self) -> Option<&CurrentUser> {
-        match self {
-            Visitor::Anonymous => None,
-            Visitor::Signed { user, .. } => Some(user),
-        }
-    }
-}
-
-/// A signed-in page request refused for its role: the layout shows the
-/// "not allowed" page instead of the page (whose code never runs).
-#[derive(Debug, Clone, Copy)]
-pub struct Refused {
-    pub needs: crate::auth::Role,
-}
 
 /// What the gate needs.
 #[derive(Clone, Debug)]
@@ -167,14 +141,6 @@ pub async fn authenticate(State(gate): State<Gate>, request: Request, next: Next
         jar = gate.cookies.without_flash(jar);
     }
     (jar, response).into_response()
-}
-
-/// Whether a route is a page (GET), an action (a form post) or a download (GET).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Page,
-    Action,
-    Download,
 }
 
 /// Layer 2: the access an endpoint declared, checked before its code runs.

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, Path, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -28,10 +28,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::Dashboard;
 use crate::auth::ClientAddress;
-use crate::ui::access::Endpoint;
+use crate::request::{Endpoint, Kind, Visitor};
 use crate::ui::{self, App, assets};
 use cookies::Cookies;
-use gate::{Gate, Kind};
+use gate::Gate;
 
 /// `Content-Security-Policy` of every answer: scripts and styles from the
 /// dashboard only, no framing, forms to the dashboard only.
@@ -53,7 +53,7 @@ pub enum Unregistered {
 /// `App` and every server function the framework registered.
 pub fn endpoints() -> Result<Vec<Endpoint>, Unregistered> {
     let declared = ui::ENDPOINTS.to_vec();
-    let paths: BTreeSet<&str> = declared.iter().map(|endpoint| endpoint.path).collect();
+    let paths: BTreeSet<&str> = declared.iter().map(Endpoint::path).collect();
     let pages: BTreeSet<String> = generate_route_list(App)
         .iter()
         .map(|listing| listing.path().to_owned())
@@ -75,8 +75,8 @@ pub fn endpoints() -> Result<Vec<Endpoint>, Unregistered> {
         }
     }
     for endpoint in &declared {
-        if endpoint.kind == Kind::Page && !pages.contains(endpoint.path) {
-            return Err(Unregistered::Unrouted(endpoint.path.to_owned()));
+        if endpoint.kind() == Kind::Page && !pages.contains(endpoint.path()) {
+            return Err(Unregistered::Unrouted(endpoint.path().to_owned()));
         }
     }
     Ok(declared)
@@ -107,41 +107,41 @@ pub fn router(dashboard: Dashboard, cookies: Cookies) -> Router {
 
     let mut gated = Router::new();
     for endpoint in endpoints {
-        let check = middleware::from_fn_with_state((endpoint.access, endpoint.kind), gate::require);
-        gated = match endpoint.kind {
-            Kind::Page => gated.route(
-                endpoint.path,
+        let check =
+            middleware::from_fn_with_state((endpoint.access(), endpoint.kind()), gate::require);
+        gated = match endpoint {
+            Endpoint::Page { path, .. } => gated.route(
+                path,
                 get(render.clone())
                     .layer(check)
                     .layer(middleware::from_fn(script_nonce)),
             ),
-            Kind::Action => {
+            Endpoint::Action { path, page, .. } => {
                 let cookies = Arc::clone(&cookies);
                 let context = context.clone();
                 let run = move |request: Request| {
-                    dispatch::run(endpoint, Arc::clone(&cookies), context.clone(), request)
+                    dispatch::run(path, page, Arc::clone(&cookies), context.clone(), request)
                 };
-                gated.route(endpoint.path, post(run).layer(check))
+                gated.route(path, post(run).layer(check))
             }
-            Kind::Download => {
-                let serve = endpoint.download.expect("a download has its handler");
+            Endpoint::Download { path, serve, .. } => {
                 let dashboard = dashboard.clone();
                 let run = move |request: Request| {
                     let visitor = request
                         .extensions()
-                        .get::<gate::Visitor>()
+                        .get::<Visitor>()
                         .cloned()
-                        .unwrap_or(gate::Visitor::Anonymous);
+                        .unwrap_or(Visitor::Anonymous);
                     serve(dashboard.clone(), visitor, request)
                 };
-                gated.route(endpoint.path, get(run).layer(check))
+                gated.route(path, get(run).layer(check))
             }
         };
     }
     let gated = gated.route_layer(middleware::from_fn_with_state(gate, gate::authenticate));
 
     let mut router = gated
-        .route(&format!("{}/{{file}}", assets::PREFIX), get(assets::serve))
+        .route(&format!("{}/{{file}}", assets::PREFIX), get(asset))
         .route("/favicon.ico", get(assets::favicon))
         .fallback(refusal::not_found)
         .layer(middleware::from_fn(canonical::refuse_non_canonical))
@@ -173,6 +173,14 @@ pub fn router(dashboard: Dashboard, cookies: Cookies) -> Router {
         ));
     }
     router
+}
+
+/// `GET /assets/{file}`: an embedded file by its exact hashed name, else the static 404.
+async fn asset(Path(file): Path<String>) -> Response {
+    match assets::hashed(&file) {
+        Some(response) => response,
+        None => refusal::not_found().await,
+    }
 }
 
 /// A page's script nonce.

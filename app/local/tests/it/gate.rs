@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use dashboard::auth::{Access, Role};
+use dashboard::request::Kind;
 use dashboard::ui::App;
-use dashboard::web::gate::Kind;
 use leptos_axum::generate_route_list;
 use local_stack::LocalStack;
 
@@ -61,7 +61,7 @@ fn targets(order_id: &str) -> Vec<Target> {
     let declared = |path: &str| {
         dashboard::ui::ENDPOINTS
             .iter()
-            .find(|endpoint| endpoint.path == path)
+            .find(|endpoint| endpoint.path() == path)
             .unwrap_or_else(|| panic!("{path} has no declared level"))
     };
     let mut found = Vec::new();
@@ -75,7 +75,7 @@ fn targets(order_id: &str) -> Vec<Target> {
             path: page
                 .replace("{order_id}", order_id)
                 .replace("{message_id}", "no-such-message"),
-            access: endpoint.access,
+            access: endpoint.access(),
             kind: Kind::Page,
         });
     }
@@ -83,17 +83,17 @@ fn targets(order_id: &str) -> Vec<Target> {
         let endpoint = declared(path);
         found.push(Target {
             path: path.to_owned(),
-            access: endpoint.access,
+            access: endpoint.access(),
             kind: Kind::Action,
         });
     }
     for endpoint in dashboard::ui::ENDPOINTS
         .iter()
-        .filter(|e| e.kind == Kind::Download)
+        .filter(|e| e.kind() == Kind::Download)
     {
         found.push(Target {
-            path: endpoint.path.replace("{message_id}", "no-such-message"),
-            access: endpoint.access,
+            path: endpoint.path().replace("{message_id}", "no-such-message"),
+            access: endpoint.access(),
             kind: Kind::Download,
         });
     }

@@ -14,9 +14,10 @@ use super::widgets::{Confirm, Csrf, Empty, Heading, Problem, TextBox, When};
 use crate::auth::Operator;
 use crate::dead_letters::{DeadLetter, Draft, Tries, Verdict};
 use crate::outcome::ActionError;
+use crate::request::flash;
 use crate::ui::access::{Granted, Page};
 use crate::ui::actions::{DeleteDeadLetters, EditDeadLetter, RedriveDeadLetters};
-use crate::ui::{dashboard, flash};
+use crate::ui::dashboard;
 
 pub struct DeadLetterPage;
 

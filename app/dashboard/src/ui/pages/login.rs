@@ -22,10 +22,10 @@ impl Page for LoginPage {
             .get("next")
             .unwrap_or_else(|| "/".to_owned());
         // A refused sign-in is about both fields: say so to assistive technology.
-        let refused = crate::ui::flash::current()
-            .is_some_and(|flash| flash.kind == crate::ui::flash::Kind::Error);
+        let refused = crate::request::flash::current()
+            .is_some_and(|flash| flash.kind == crate::request::flash::Kind::Error);
         let invalid = refused.then_some("true");
-        let described = refused.then_some(crate::ui::flash::MESSAGE_ID);
+        let described = refused.then_some(crate::request::flash::MESSAGE_ID);
         view! {
         <Heading title="Sign in".to_owned() subtitle="The order dashboard is for the shop's staff.".to_owned()/>
         <section class="card narrow">

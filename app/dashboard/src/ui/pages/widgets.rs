@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::outcome::ActionError;
-use crate::ui::flash;
+use crate::request::flash;
 use crate::ui::format;
 
 /// The page's `<title>` and heading. leptos_meta writes the title's text

@@ -76,11 +76,11 @@ pub fn of_form(action: &str) -> Option<Flash> {
     current()?.of_form(action)
 }
 
-/// The flash message of this request, if it brought one.
 /// The element id of the message a page shows, for the fields it is about
 /// (`aria-describedby`).
 pub const MESSAGE_ID: &str = "flash-message";
 
+/// The flash message of this request, if it brought one.
 pub fn current() -> Option<Flash> {
     leptos::prelude::use_context::<axum::http::request::Parts>()?
         .extensions

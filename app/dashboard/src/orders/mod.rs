@@ -5,10 +5,13 @@
 //! timestamps the overview's health figures come from. Every read is a key or
 //! index query, never a Scan (docs/data-model.md).
 
+pub mod filters;
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
 use domain::order::timestamp;
 use domain::search::{fold, initial};
 use domain::{Order, OrderId, OrderStatus};
@@ -23,6 +26,20 @@ use pipeline::table::{Key, PARTITION_KEY, SORT_KEY};
 pub const MAX_RANGE_DAYS: i64 = 92;
 /// Partitions read at once.
 const CONCURRENCY: usize = 4;
+
+/// Where the shop's day that holds `now` began.
+pub fn start_of_day(now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+    day_start(now.with_timezone(&zone).date_naive(), zone)
+}
+
+/// Where a day of the shop's begins (`day` in its time zone).
+pub fn day_start(day: chrono::NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .unwrap_or_else(|| zone.from_utc_datetime(&midnight))
+        .with_timezone(&Utc)
+}
 
 /// Which orders a listing shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
